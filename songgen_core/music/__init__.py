@@ -1,0 +1,1 @@
+"""Music: requests, the music prompt, and the backends (arranger, musicgen)."""

@@ -1,0 +1,16 @@
+"""Test settings: never the network, and few torch threads.
+
+On two shared cores torch's default threading can make tiny models 100x
+slower, so threads are pinned before any test imports a model.
+"""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
