@@ -1,0 +1,319 @@
+"""Lyrics: a validated request, generation, and a streaming form.
+
+    request = LyricsRequest(genre="rock", title="Unintended", artist="Muse",
+                            opening_line="You could be my unintended")
+    result = generate_lyrics(request)            # whole lyrics at once
+    stream = stream_lyrics(request)              # or piece by piece
+    for piece in stream: print(piece, end="")
+    stream.result                                # the same LyricsResult
+
+Both forms sample with transformers' `generate`; the text is cut at the
+end-of-lyrics token or at the next song header, and trimmed to whole lines.
+Concatenating the streamed pieces gives exactly `result.text`.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import re
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+from .errors import InvalidRequestError, SongGenError
+from .loading import LyricsModel, load_lyrics_model
+from .prompts import cut_at_stop_marker, held_back_length, lyrics_prompt
+from .registry import GENRE_NAME, Registry, load_registry
+from .text import check_text
+
+MAX_TITLE_CHARS = 120
+MAX_ARTIST_CHARS = 120
+MAX_OPENING_CHARS = 300
+# A line begun this close to the token cap may be cut short by it: such a line is
+# held back while streaming, and dropped if the cap cuts it (whole lines only).
+_CAP_MARGIN_TOKENS = 24
+
+
+@dataclass(frozen=True)
+class LyricsRequest:
+    """What a person asks for. Defaults follow the original design.
+
+    Raises `InvalidRequestError` (with `.field`) on bad input. Whether the genre
+    exists is checked against the registry when generating (`UnknownGenreError`).
+    `temperature=0` means greedy decoding; `top_k=0` turns top-k off.
+    """
+
+    genre: str
+    title: str
+    opening_line: str
+    artist: str = ""
+    max_words: int = 150
+    temperature: float = 1.0
+    top_k: int = 50
+    top_p: float = 0.95
+    seed: int | None = None
+    repetition_penalty: float = 1.1
+
+    def __post_init__(self):
+        genre = check_text("genre", self.genre, max_chars=32).lower()
+        if not GENRE_NAME.match(genre):
+            raise InvalidRequestError("genre", "must be a genre name such as rock, pop or rap")
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        set_("genre", genre)
+        set_("title", check_text("title", self.title, max_chars=MAX_TITLE_CHARS))
+        set_("artist", check_text("artist", self.artist, max_chars=MAX_ARTIST_CHARS, required=False))
+        set_("opening_line", check_text("opening_line", self.opening_line, max_chars=MAX_OPENING_CHARS))
+        set_("max_words", _integer("max_words", self.max_words, 10, 1000))
+        set_("temperature", _number("temperature", self.temperature, 0.0, 5.0))
+        set_("top_k", _integer("top_k", self.top_k, 0, 1000))
+        set_("top_p", _number("top_p", self.top_p, 0.01, 1.0))
+        set_("repetition_penalty", _number("repetition_penalty", self.repetition_penalty, 1.0, 2.0))
+        if self.seed is not None:
+            set_("seed", _integer("seed", self.seed, 0, 2**32 - 1))
+
+    def with_seed(self, seed: int | None) -> "LyricsRequest":
+        """The same request with another seed (for "repeat with a new seed")."""
+        return LyricsRequest(**{**asdict(self), "seed": seed})
+
+
+@dataclass
+class LyricsResult:
+    text: str
+    request: LyricsRequest
+    seed: int
+    model_source: str
+    model_description: str
+    few_shot: bool
+    ended_by: str  # "end-marker", "word-limit", "eos" or "token-limit"
+    prompt_tokens: int
+    new_tokens: int
+    timings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["request"] = asdict(self.request)
+        return data
+
+
+def generate_lyrics(request: LyricsRequest, registry: Registry | None = None, model: LyricsModel | None = None) -> LyricsResult:
+    """Write lyrics for `request` in one call.
+
+    Raises `UnknownGenreError`, `ModelUnavailableError` or `SongGenError`.
+    """
+    job = _Job(request, registry, model)
+    job.run(sink=None)
+    return job.result
+
+
+def stream_lyrics(request: LyricsRequest, registry: Registry | None = None, model: LyricsModel | None = None) -> "LyricsStream":
+    """Write lyrics piece by piece: iterate the returned stream for text pieces.
+
+    The model is resolved (and loaded) here, so `UnknownGenreError` and
+    `ModelUnavailableError` are raised before the first piece.
+    """
+    return LyricsStream(_Job(request, registry, model))
+
+
+class LyricsStream:
+    """An iterator of text pieces; `.result` holds the `LyricsResult` once it is exhausted."""
+
+    def __init__(self, job: "_Job"):
+        self._job = job
+        self.result: LyricsResult | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        pieces: queue.Queue = queue.Queue()
+        failure: list[BaseException] = []
+
+        def work():
+            try:
+                self._job.run(sink=pieces.put)
+            except BaseException as error:  # handed to the reading thread
+                failure.append(error)
+            finally:
+                pieces.put(None)
+
+        worker = threading.Thread(target=work, name="lyrics-generate", daemon=True)
+        worker.start()
+        while (piece := pieces.get()) is not None:
+            yield piece
+        worker.join()
+        if failure:
+            raise failure[0]
+        self.result = self._job.result
+
+
+class _Job:
+    """One generation: resolves the model, builds the prompt, runs `generate`."""
+
+    def __init__(self, request: LyricsRequest, registry: Registry | None, model: LyricsModel | None):
+        if not isinstance(request, LyricsRequest):
+            raise InvalidRequestError("request", "expected a LyricsRequest")
+        self.request = request
+        if model is None:
+            registry = registry or load_registry()
+            model = load_lyrics_model(registry.lyrics_source(request.genre))
+        self.lm = model
+        self.seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
+        self.result: LyricsResult | None = None
+
+    def run(self, sink) -> None:
+        import torch
+
+        request, lm = self.request, self.lm
+        prompt = lyrics_prompt(request.artist or "Unknown Artist", request.title, request.opening_line, request.genre, lm.few_shot)
+        inputs = lm.tokenizer(prompt, return_tensors="pt").to(lm.device)
+        prompt_len = inputs["input_ids"].shape[1]
+        max_new_tokens = math.ceil(request.max_words * 2.5) + 32
+        assembler = _Assembler(lm, prompt_len, request.opening_line, request.max_words, max_new_tokens, sink)
+        kwargs = dict(
+            max_new_tokens=max_new_tokens,
+            do_sample=request.temperature > 0,
+            repetition_penalty=request.repetition_penalty,
+            eos_token_id=lm.eos_token_ids,
+            pad_token_id=lm.tokenizer.pad_token_id,
+            stopping_criteria=[assembler],
+        )
+        if request.temperature > 0:
+            kwargs.update(temperature=request.temperature, top_k=request.top_k or None, top_p=request.top_p)
+        started = time.perf_counter()
+        with lm.lock:
+            torch.manual_seed(self.seed)
+            if lm.device.startswith("cuda"):
+                torch.cuda.manual_seed_all(self.seed)
+            assembler.started = started
+            if sink is not None:
+                sink(request.opening_line)
+                assembler.emitted, assembler.shown = len(request.opening_line), request.opening_line
+            try:
+                with torch.inference_mode():
+                    output = lm.model.generate(**inputs, **kwargs)
+            except RuntimeError as error:
+                raise SongGenError(f"lyrics generation failed: {error}") from error
+        elapsed = time.perf_counter() - started
+        text, ended_by = assembler.finish(output[0])
+        if sink is not None:
+            if not text.startswith(assembler.shown):  # never expected; the stream would not add up
+                raise SongGenError("internal error: streamed lyrics differ from the final lyrics")
+            if len(text) > assembler.emitted:
+                sink(text[assembler.emitted :])
+        new_tokens = output.shape[1] - prompt_len
+        self.result = LyricsResult(
+            text=text,
+            request=request,
+            seed=self.seed,
+            model_source=str(lm.source),
+            model_description=lm.description,
+            few_shot=lm.few_shot,
+            ended_by=ended_by,
+            prompt_tokens=prompt_len,
+            new_tokens=new_tokens,
+            timings={
+                "generate_s": round(elapsed, 3),
+                "first_token_s": round(assembler.first_token_s, 3) if assembler.first_token_s is not None else None,
+                "tokens_per_s": round(new_tokens / elapsed, 2) if elapsed > 0 else None,
+                "model_load_s": round(lm.load_seconds, 3),
+            },
+        )
+
+
+class _Assembler:
+    """A stopping criterion that also turns tokens into the lyrics text.
+
+    Called by `generate` after every new token: it decodes what was written,
+    stops at a stop marker or once the word budget is spent at a line end, and
+    (when streaming) hands on the text that is certain to stay in the lyrics.
+    """
+
+    def __init__(self, lm: LyricsModel, prompt_len: int, opening: str, max_words: int, max_new_tokens: int, sink):
+        self.lm, self.prompt_len, self.opening = lm, prompt_len, opening
+        self.max_words, self.max_new_tokens, self.sink = max_words, max_new_tokens, sink
+        self.emitted, self.shown = 0, ""
+        self.last_newline, self.line_start_token = -1, 0
+        self.ended_by: str | None = None
+        self.started = time.perf_counter()
+        self.first_token_s: float | None = None
+        # Decode from a few prompt tokens back: SentencePiece drops the leading
+        # space of a sequence's first token, which would glue words together.
+        self.context = max(0, prompt_len - 4)
+
+    def lyrics_so_far(self, ids) -> tuple[str, int]:
+        tokenizer = self.lm.tokenizer
+        ids = ids.tolist()
+        head = tokenizer.decode(ids[self.context : self.prompt_len], skip_special_tokens=True)
+        full = tokenizer.decode(ids[self.context :], skip_special_tokens=True)
+        return self.opening + full[len(head) :], len(ids) - self.prompt_len
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        if self.first_token_s is None:
+            self.first_token_s = time.perf_counter() - self.started
+        raw, n_new = self.lyrics_so_far(input_ids[0])
+        body, found = cut_at_stop_marker(raw)
+        newline = body.rfind("\n")
+        if newline != self.last_newline:
+            self.last_newline, self.line_start_token = newline, n_new
+        if found:
+            self.ended_by = "end-marker"
+        elif body.endswith("\n") and _word_count(body) >= self.max_words:
+            self.ended_by = "word-limit"
+        if self.sink is not None and self.ended_by is None:
+            self._emit(body)
+        return torch.full((input_ids.shape[0],), self.ended_by is not None, dtype=torch.bool, device=input_ids.device)
+
+    def open_line_may_be_cut(self) -> bool:
+        return self.max_new_tokens - self.line_start_token <= _CAP_MARGIN_TOKENS
+
+    def _emit(self, body: str) -> None:
+        safe = body[: len(body) - held_back_length(body)]
+        if self.open_line_may_be_cut():
+            safe = safe[: safe.rfind("\n") + 1]
+        safe = _tidy(safe.rstrip("\ufffd"))  # an unfinished UTF-8 character decodes as U+FFFD
+        if len(safe) > self.emitted and safe.startswith(self.shown):
+            self.sink(safe[self.emitted :])
+            self.emitted, self.shown = len(safe), safe
+
+    def finish(self, ids) -> tuple[str, str]:
+        raw, n_new = self.lyrics_so_far(ids)
+        body, found = cut_at_stop_marker(raw)
+        ended_by = self.ended_by
+        if ended_by is None:
+            last = ids[-1].item() if n_new > 0 else None
+            ended_by = "end-marker" if found else "eos" if last in self.lm.eos_token_ids else "token-limit"
+        if ended_by == "token-limit" and not body.endswith("\n") and self.open_line_may_be_cut():
+            body = body[: body.rfind("\n") + 1]  # drop the line the cap cut short
+        return _tidy(body), ended_by
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
+
+
+def _tidy(text: str) -> str:
+    """Whole lines, no trailing spaces, at most one blank line in a row, printable only."""
+    lines = [line.rstrip() for line in _UNPRINTABLE.sub("", text).split("\n")]
+    text = "\n".join(lines).strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def _integer(name: str, value, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(name, f"must be a whole number from {low} to {high}")
+    if not low <= value <= high:
+        raise InvalidRequestError(name, f"must be from {low} to {high}, not {value}")
+    return value
+
+
+def _number(name: str, value, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidRequestError(name, f"must be a number from {low:g} to {high:g}")
+    if not low <= value <= high:
+        raise InvalidRequestError(name, f"must be from {low:g} to {high:g}, not {value:g}")
+    return float(value)

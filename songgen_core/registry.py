@@ -1,0 +1,118 @@
+"""Which model writes the lyrics of each genre.
+
+The registry is read from a small TOML file (`config/models.toml` by default,
+or the file named by `SONGGEN_CONFIG`). Folders written by training,
+`models/<genre>/`, take over their genre automatically.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, UnknownGenreError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "models.toml"
+DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
+SOURCE_KINDS = ("embedded", "hub", "path")
+GENRE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where a lyrics model comes from: `kind` is embedded, hub or path."""
+
+    kind: str
+    ref: str
+    few_shot: bool | None = None  # None: decide from the tokenizer when loading
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.ref}"
+
+    @classmethod
+    def parse(cls, text: str, few_shot: bool | None = None, base_dir: Path = PROJECT_ROOT) -> "ModelSource":
+        """Parse "kind:ref". Raises `ConfigError` on an unknown kind or empty ref."""
+        kind, sep, ref = str(text).partition(":")
+        if not sep or kind not in SOURCE_KINDS or not ref.strip():
+            raise ConfigError(f"model source {text!r} must look like one of: embedded:NAME, hub:ORG/NAME, path:FOLDER")
+        ref = ref.strip()
+        if kind == "path" and not Path(ref).is_absolute():
+            ref = str((base_dir / ref).resolve())
+        return cls(kind, ref, few_shot)
+
+
+@dataclass
+class Registry:
+    """Genres and their lyrics models, plus the music settings."""
+
+    lyrics: dict[str, ModelSource]
+    default_source: ModelSource
+    music_backend: str = "arranger"
+    musicgen_model: str = "facebook/musicgen-small"
+    config_path: Path | None = None
+    taken_over: dict[str, Path] = field(default_factory=dict)  # genre -> trained folder
+
+    def genres(self) -> list[str]:
+        return sorted(self.lyrics)
+
+    def lyrics_source(self, genre: str) -> ModelSource:
+        """The source for `genre`. Raises `UnknownGenreError`."""
+        key = genre.strip().lower() if isinstance(genre, str) else genre
+        if key not in self.lyrics:
+            raise UnknownGenreError(str(genre), self.genres())
+        return self.lyrics[key]
+
+
+def load_registry(config_path: str | Path | None = None, models_dir: str | Path | None = None) -> Registry:
+    """Read the registry. Raises `ConfigError` if the file is missing or malformed."""
+    path = Path(config_path or os.environ.get("SONGGEN_CONFIG") or DEFAULT_CONFIG)
+    models = Path(models_dir or os.environ.get("SONGGEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"model registry file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"model registry file {path} is not valid TOML: {error}") from None
+
+    base_dir = path.resolve().parent.parent if path.resolve().parent.name == "config" else path.resolve().parent
+    lyrics = data.get("lyrics", {})
+    default = ModelSource.parse(lyrics.get("default", "embedded:gemma3-270m"), base_dir=base_dir)
+    sources: dict[str, ModelSource] = {}
+    for genre, entry in lyrics.get("genres", {}).items():
+        sources[_genre_name(genre, path)] = _parse_entry(entry, genre, path, base_dir)
+
+    taken_over = {}
+    if models.is_dir():
+        for folder in sorted(models.iterdir()):
+            genre = folder.name.lower()
+            if (folder / "config.json").is_file() and GENRE_NAME.match(genre):
+                sources[genre] = ModelSource("path", str(folder.resolve()))
+                taken_over[genre] = folder
+
+    music = data.get("music", {})
+    backend = music.get("default_backend", "arranger")
+    if backend not in ("arranger", "musicgen"):
+        raise ConfigError(f"{path}: music.default_backend must be 'arranger' or 'musicgen', not {backend!r}")
+    return Registry(sources, default, backend, str(music.get("musicgen_model", "facebook/musicgen-small")), path, taken_over)
+
+
+def _genre_name(genre: str, path: Path) -> str:
+    name = str(genre).strip().lower()
+    if not GENRE_NAME.match(name):
+        raise ConfigError(f"{path}: genre name {genre!r} must be lowercase letters, digits, '-' or '_'")
+    return name
+
+
+def _parse_entry(entry, genre: str, path: Path, base_dir: Path) -> ModelSource:
+    if isinstance(entry, str):
+        return ModelSource.parse(entry, base_dir=base_dir)
+    if isinstance(entry, dict) and "source" in entry:
+        few_shot = entry.get("few_shot")
+        if few_shot is not None and not isinstance(few_shot, bool):
+            raise ConfigError(f"{path}: few_shot for genre {genre!r} must be true or false")
+        return ModelSource.parse(entry["source"], few_shot, base_dir=base_dir)
+    raise ConfigError(f"{path}: genre {genre!r} needs a source string or a table with a 'source' key")

@@ -1,0 +1,104 @@
+"""Lyrics generation through the registry with a tiny GPT-2 we train ourselves.
+
+The model sits in models/rock/ of a temporary project, as a fine-tuned model
+written by training would, and is loaded through the registry.
+"""
+
+import pytest
+
+from songgen_core.errors import ModelUnavailableError, UnknownGenreError
+from songgen_core.loading import load_lyrics_model, unload_all
+from songgen_core.lyrics import LyricsRequest, generate_lyrics, stream_lyrics
+from songgen_core.prompts import END_OF_LYRICS
+from songgen_core.registry import ModelSource, load_registry
+from tiny_models import save_tiny_gpt2, train_tiny_gpt2
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    models = tmp_path_factory.mktemp("models")
+    train_tiny_gpt2(models / "rock", steps=100)
+    yield load_registry(models_dir=models)
+    unload_all()
+
+
+def request(**changes):
+    fields = dict(genre="rock", title="Highway Static", artist="The Rust Engines",
+                  opening_line="Headlights cutting", seed=1, temperature=0.8)
+    return LyricsRequest(**{**fields, **changes})
+
+
+def test_fine_tuned_folder_is_served_without_few_shot(registry):
+    lm = load_lyrics_model(registry.lyrics_source("rock"))
+    assert lm.few_shot is False  # its tokenizer knows the end-of-lyrics token
+    assert lm.tokenizer.convert_tokens_to_ids(END_OF_LYRICS) in lm.eos_token_ids
+    assert lm.device == "cpu"
+
+
+def test_lyrics_start_with_the_opening_line_and_stop_at_the_end_token(registry):
+    ended = set()
+    for seed in range(8):
+        result = generate_lyrics(request(seed=seed), registry)
+        assert result.text.startswith("Headlights cutting")
+        assert END_OF_LYRICS not in result.text and "[Artist:" not in result.text and "[Song:" not in result.text
+        assert result.text == result.text.strip() and "\n\n\n" not in result.text
+        assert result.model_source.startswith("path:") and result.seed == seed
+        assert result.new_tokens > 0 and result.prompt_tokens > 5
+        ended.add(result.ended_by)
+    # The memorised songs end with the end token, which generate treats as an end of sequence.
+    assert ended & {"eos", "end-marker"}
+
+
+def test_same_seed_same_lyrics_other_seed_other_lyrics(registry):
+    first = generate_lyrics(request(seed=11), registry).text
+    assert generate_lyrics(request(seed=11), registry).text == first
+    assert any(generate_lyrics(request(seed=s), registry).text != first for s in (12, 13, 14))
+
+
+def test_streaming_equals_non_streaming_for_the_same_seed(registry):
+    for seed in range(6):
+        whole = generate_lyrics(request(seed=seed), registry)
+        stream = stream_lyrics(request(seed=seed), registry)
+        pieces = list(stream)
+        assert pieces[0] == "Headlights cutting"  # shown at once
+        assert "".join(pieces) == whole.text
+        assert stream.result.text == whole.text and stream.result.ended_by == whole.ended_by
+
+
+def test_word_limit_ends_at_the_line_that_crosses_it(registry):
+    limited = []
+    for seed in range(8):
+        result = generate_lyrics(request(seed=seed, max_words=12, temperature=0.5), registry)
+        if result.ended_by == "word-limit":
+            limited.append(result.text)
+    assert limited, "the memorised songs are longer than 12 words, so some runs must hit the limit"
+    for text in limited:
+        words_before_last_line = len(text.rsplit("\n", 1)[0].split()) if "\n" in text else 0
+        assert len(text.split()) >= 12 > words_before_last_line
+
+
+def test_token_cap_keeps_whole_lines(tmp_path):
+    # A random (untrained) model rarely ends a song, so it runs into the token cap.
+    folder = save_tiny_gpt2(tmp_path / "random")
+    lm = load_lyrics_model(ModelSource("path", str(folder)))
+    for seed in range(5):
+        r = request(seed=seed, max_words=10, temperature=1.0)
+        whole = generate_lyrics(r, model=lm)
+        stream = stream_lyrics(r, model=lm)
+        assert "".join(stream) == whole.text
+        assert whole.text.startswith("Headlights cutting")
+        assert all(ch == "\n" or ch.isprintable() for ch in whole.text)
+
+
+def test_unknown_genre_and_missing_model(registry, tmp_path):
+    with pytest.raises(UnknownGenreError):
+        generate_lyrics(request(genre="polka"), registry)
+    with pytest.raises(ModelUnavailableError, match="no config.json"):
+        load_lyrics_model(ModelSource("path", str(tmp_path / "nothing")))
+    with pytest.raises(ModelUnavailableError, match="hub cannot be reached"):
+        load_lyrics_model(ModelSource("hub", "songgen-test/does-not-exist"))
+
+
+def test_stream_raises_before_the_first_piece_for_unknown_genre(registry):
+    with pytest.raises(UnknownGenreError):
+        stream_lyrics(request(genre="polka"), registry)

@@ -1,0 +1,71 @@
+"""Tiny random-initialised models that tests build themselves (no hub)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from songgen_core.prompts import END_OF_LYRICS, FEW_SHOT_EXAMPLES, format_song
+
+CORPUS = [format_song(artist, title, lyrics) for songs in FEW_SHOT_EXAMPLES.values() for artist, title, lyrics in songs]
+
+
+def tiny_bpe_tokenizer(vocab_size: int = 400, end_token: bool = True):
+    """A byte-level BPE tokenizer trained on the few-shot lyrics, as GPT-2's is."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    special = ["<|endoftext|>"] + ([END_OF_LYRICS] if end_token else [])
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(CORPUS * 3, trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", bos_token="<|endoftext|>", unk_token="<|endoftext|>")
+    if end_token:
+        fast.add_special_tokens({"additional_special_tokens": [END_OF_LYRICS]})
+    return fast
+
+
+def save_tiny_gpt2(folder: Path, end_token: bool = True, seed: int = 0) -> Path:
+    """Save a tiny random GPT-2 + tokenizer as a fine-tuned model folder would be."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = tiny_bpe_tokenizer(end_token=end_token)
+    torch.manual_seed(seed)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=1024, n_embd=32, n_layer=2, n_head=2,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+    )
+    model = GPT2LMHeadModel(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def train_tiny_gpt2(folder: Path, steps: int = 120, seed: int = 0) -> Path:
+    """A tiny GPT-2 that has memorised the example songs, so it writes the format:
+    newlines, headers and the end-of-lyrics token (a random model writes noise)."""
+    import torch
+    from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    save_tiny_gpt2(folder, end_token=True, seed=seed)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
+    model = GPT2LMHeadModel.from_pretrained(folder)
+    text = "".join(song + "\n" for song in CORPUS)
+    ids = torch.tensor(tokenizer(text)["input_ids"])
+    block = 128
+    blocks = ids[: len(ids) // block * block].view(-1, block)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    torch.manual_seed(seed)
+    model.train()
+    for step in range(steps):
+        batch = blocks[torch.randint(len(blocks), (8,))]
+        loss = model(input_ids=batch, labels=batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.eval()
+    model.save_pretrained(folder)
+    return folder
