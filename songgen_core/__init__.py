@@ -1,4 +1,6 @@
 """SongGen Studio core library: lyrics, music, audio files, the song pipeline.
 
-No Streamlit here: pages and the CLI call this library.
+No Streamlit here: the pages and the CLI call this library.
 """
+
+__version__ = "0.1.0"

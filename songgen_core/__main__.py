@@ -1,0 +1,106 @@
+"""Command line: write a song into a folder.
+
+    python -m songgen_core --genre rock --title "Highway Static" --artist "The Rust Engines" \
+        --opening "Headlights cutting through the rain" --out out/highway [--duration 20] [--seed 7]
+
+Writes lyrics.txt, song.wav, song.mp3, song.mid (arranger backend) and song.json.
+Exit codes: 0 done, 2 bad input (nothing written), 3 a model is unavailable, 1 any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import InvalidRequestError, ModelUnavailableError, SongGenError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m songgen_core", description="Write a song: lyrics, music and audio files.")
+    parser.add_argument("--genre", required=True, help="a genre from the registry (config/models.toml): rock, pop, rap, ...")
+    parser.add_argument("--title", required=True, help="the song's title")
+    parser.add_argument("--artist", default="", help="an artist to take after")
+    parser.add_argument("--opening", required=True, help="the opening line of the lyrics")
+    parser.add_argument("--out", required=True, help="folder to write the song into (must be empty unless --overwrite)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of music (default 20)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for lyrics and music (default: random, recorded in song.json)")
+    parser.add_argument("--music-backend", choices=["arranger", "musicgen"], default=None, help="default: the registry's (arranger)")
+    parser.add_argument("--musicgen-model", default=None, help="hub id or folder for the musicgen backend")
+    parser.add_argument("--melody", default=None, help="reference melody audio file (musicgen-melody models)")
+    parser.add_argument("--max-words", type=int, default=150)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-k", type=int, default=50)
+    parser.add_argument("--top-p", type=float, default=0.95)
+    parser.add_argument("--repetition-penalty", type=float, default=1.1)
+    parser.add_argument("--config", default=None, help="model registry file (default config/models.toml)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the song already in --out")
+    parser.add_argument("--quiet", action="store_true", help="print only the folder written")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Imported here so --help answers at once, before torch loads.
+    from .lyrics import LyricsRequest
+    from .pipeline import create_song
+    from .registry import load_registry
+
+    options = {}
+    if args.musicgen_model:
+        options["model"] = args.musicgen_model
+    if args.melody:
+        options["melody_path"] = args.melody
+    try:
+        request = LyricsRequest(
+            genre=args.genre, title=args.title, artist=args.artist, opening_line=args.opening,
+            max_words=args.max_words, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+            seed=args.seed, repetition_penalty=args.repetition_penalty,
+        )
+        registry = load_registry(args.config)
+        song = create_song(
+            request, args.out, duration_s=args.duration, music_backend=args.music_backend, music_seed=args.seed,
+            music_options=options, registry=registry, overwrite=args.overwrite,
+            progress=None if args.quiet else _print_progress,
+            on_lyrics_piece=None if args.quiet else _print_piece,
+        )
+    except InvalidRequestError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ModelUnavailableError as error:
+        print(f"error: model unavailable: {error}", file=sys.stderr)
+        return 3
+    except SongGenError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 130
+    if args.quiet:
+        print(song.folder)
+    else:
+        timings = song.info["timings"]
+        print(f"\n\nwrote {song.folder}: {', '.join(song.info['files'])}")
+        print(f"lyrics {timings['lyrics_s']:.1f} s ({song.lyrics.model_source}), music {timings['music_s']:.1f} s ({song.music.model})")
+    return 0
+
+
+def _print_piece(piece: str) -> None:
+    print(piece, end="", flush=True)
+
+
+_last_stage = [None]
+
+
+def _print_progress(stage: str, fraction: float, message: str) -> None:
+    if stage == "lyrics":
+        if fraction == 0.0:
+            print("--- lyrics ---", file=sys.stderr, flush=True)
+        return
+    if stage != _last_stage[0]:
+        print(file=sys.stderr)
+        _last_stage[0] = stage
+    print(f"\r[{stage}] {fraction:4.0%} {message}".ljust(60), end="", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
