@@ -177,7 +177,15 @@ class _Job:
             pad_token_id=lm.tokenizer.pad_token_id,
             stopping_criteria=[assembler],
         )
-        if request.temperature > 0:
+        if request.temperature > 0 and lm.cpu_optimized:
+            # The same distribution, drawn on the top-k only (see cpu_speed.py).
+            from transformers import LogitsProcessorList
+
+            from .cpu_speed import TopKTopPSampler
+
+            kwargs.update(do_sample=False, cache_implementation="static",
+                          logits_processor=LogitsProcessorList([TopKTopPSampler(request.temperature, request.top_k, request.top_p)]))
+        elif request.temperature > 0:
             kwargs.update(temperature=request.temperature, top_k=request.top_k or None, top_p=request.top_p)
         started = time.perf_counter()
         with lm.lock:
@@ -289,12 +297,14 @@ class _Assembler:
         return _tidy(body), ended_by
 
 
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]")
+def _printable(text: str) -> str:
+    """Other white space becomes a space; control and other unprintable characters go."""
+    return "".join(ch if ch == "\n" or (ch.isprintable() and ch != "\ufffd") else " " if ch.isspace() else "" for ch in text)
 
 
 def _tidy(text: str) -> str:
     """Whole lines, no trailing spaces, at most one blank line in a row, printable only."""
-    lines = [line.rstrip() for line in _UNPRINTABLE.sub("", text).split("\n")]
+    lines = [line.rstrip() for line in _printable(text).split("\n")]
     text = "\n".join(lines).strip()
     return re.sub(r"\n{3,}", "\n\n", text)
 
