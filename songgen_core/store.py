@@ -44,9 +44,11 @@ import io
 import json
 import math
 import os
+import re
 import sqlite3
 import statistics
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -80,6 +82,14 @@ class UnknownSongError(StoreError):
     def __init__(self, song_id):
         super().__init__(f"no song with id {song_id!r}")
         self.song_id = song_id
+
+
+SONG_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_song_id() -> str:
+    """A fresh song id (a uuid4 hex), safe as a folder name."""
+    return uuid.uuid4().hex
 
 
 def default_db_path() -> Path:
@@ -231,12 +241,30 @@ class FeedbackStore:
             db = sqlite_utils.Database(conn)
             db.execute("PRAGMA foreign_keys=ON")
             db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
-            if db.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
-                raise StoreError(f"cannot switch {self.path} to the WAL journal")
+            self._use_wal(db)
             return db
         except BaseException:
             conn.close()
             raise
+
+    def _use_wal(self, db: sqlite_utils.Database) -> None:
+        """Switch to the WAL journal (it persists in the file, so usually it already is).
+
+        SQLite answers a journal-mode switch with "database is locked" without
+        waiting on the busy timeout when another connection holds the file, so
+        the switch is retried for up to the busy timeout.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while db.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            try:
+                if db.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
+                    return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+            if time.monotonic() > deadline:
+                raise StoreError(f"cannot switch {self.path} to the WAL journal")
+            time.sleep(0.01)
 
     def _ensure_ready(self) -> None:
         if self._ready:
@@ -263,15 +291,22 @@ class FeedbackStore:
 
     # -- songs
 
-    def add_song(self, info: dict, lyrics: str, folder: str | os.PathLike | None = None) -> str:
+    def add_song(self, info: dict, lyrics: str, folder: str | os.PathLike | None = None,
+                 song_id: str | None = None) -> str:
         """Record a song from its song.json `info` (the `pipeline.song_info` layout,
-        with `timings` if present); return its new id (a uuid4 hex).
+        with `timings` if present); return its id: `song_id` when given (32
+        lowercase hex digits, as `new_song_id()` makes; lets a caller name the
+        song's folder before the row exists), else a new uuid4 hex.
 
         Raises `InvalidRequestError` if `info` lacks the genre or a model, its
-        `created_at` is not an ISO time, or `lyrics` is not text; `StoreError`
-        if the database fails.
+        `created_at` is not an ISO time, `lyrics` is not text or `song_id` is
+        malformed; `StoreError` if the database fails (an id already taken too).
         """
         row = _song_row(info, lyrics, folder)
+        if song_id is not None:
+            if not isinstance(song_id, str) or not SONG_ID.match(song_id):
+                raise InvalidRequestError("song_id", "must be 32 lowercase hexadecimal digits (see new_song_id)")
+            row["id"] = song_id
         with self._write() as db:
             db["songs"].insert(row)
         return row["id"]
@@ -620,7 +655,7 @@ def _song_row(info: dict, lyrics: str, folder) -> dict:
     lyrics_info, music_info = _section(info, "lyrics"), _section(info, "music")
     music_params = music_info.get("parameters") or {}
     return {
-        "id": uuid.uuid4().hex,
+        "id": new_song_id(),
         "created_at": _utc_time("info.created_at", info.get("created_at")),
         "genre": _required_text("info.genre", info.get("genre")),
         "title": info.get("title"),
