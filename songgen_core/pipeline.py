@@ -38,6 +38,18 @@ class Song:
     info: dict = field(default_factory=dict)
 
 
+def music_options_for(backend: str, options: dict | None, registry: Registry) -> dict:
+    """The backend options to use, checked: for `musicgen` the registry's model
+    unless one is given. Raises `InvalidRequestError` naming a bad option."""
+    options = dict(options or {})
+    if backend == "musicgen":
+        from .music.musicgen import parse_options
+
+        options.setdefault("model", registry.musicgen_model)
+        parse_options(options)
+    return options
+
+
 def music_request_for(lyrics: LyricsResult, duration_s: float, backend: str, seed: int | None, options: dict | None) -> MusicRequest:
     """The music request that goes with finished lyrics (seed defaults to the lyrics seed)."""
     return MusicRequest(
@@ -73,12 +85,7 @@ def create_song(
     registry = registry or load_registry()
     registry.lyrics_source(lyrics_request.genre)  # unknown genre: fail before any work
     backend = music_backend or registry.music_backend
-    options = dict(music_options or {})
-    if backend == "musicgen":
-        from .music.musicgen import parse_options
-
-        options.setdefault("model", registry.musicgen_model)
-        parse_options(options)  # a typo in an option fails now, not after the lyrics
+    options = music_options_for(backend, music_options, registry)  # a typo fails now, not after the lyrics
     # Validate the music side now too, with placeholder lyrics.
     MusicRequest(genre=lyrics_request.genre, lyrics="", duration_s=duration_s, seed=music_seed, backend=backend, options=options)
     target = Path(out_dir)
@@ -104,11 +111,11 @@ def create_song(
     progress("files", 0.0, "writing files")
     files_started = time.perf_counter()
     info = song_info(lyrics, request, music)
-    folder, files = _write_folder(target, lyrics, music, info, overwrite)
+    folder, files = write_song_folder(target, lyrics, music, info, overwrite)
     files_s = time.perf_counter() - files_started
     info["timings"] = {"lyrics_s": round(lyrics_s, 3), "music_s": round(music_s, 3), "files_s": round(files_s, 3),
                        "total_s": round(time.perf_counter() - started, 3)}
-    _write_json(folder / "song.json", info)
+    write_json(folder / "song.json", info)
     progress("files", 1.0, "done")
     return Song(lyrics, music, folder, files, info)
 
@@ -153,7 +160,12 @@ def _check_target(target: Path, overwrite: bool) -> None:
         raise InvalidRequestError("out", f"{target} is not empty; choose another folder or allow overwriting")
 
 
-def _write_folder(target: Path, lyrics: LyricsResult, music: MusicResult, info: dict, overwrite: bool):
+def write_song_folder(target: Path, lyrics: LyricsResult, music: MusicResult, info: dict, overwrite: bool = False):
+    """Write lyrics.txt, song.wav, song.mp3, song.mid (if any) and song.json into a
+    temporary folder beside `target`, then move it into place; returns (folder,
+    {kind: path}). `info["files"]` is filled in. On any failure nothing is left
+    and an earlier `target` is untouched. Raises `InvalidRequestError` when
+    `target` is not empty and `overwrite` is false."""
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
@@ -164,7 +176,7 @@ def _write_folder(target: Path, lyrics: LyricsResult, music: MusicResult, info: 
             write_midi(work / "song.mid", music.midi_bytes)
         names = sorted(p.name for p in work.iterdir()) + ["song.json"]
         info["files"] = names
-        _write_json(work / "song.json", info)
+        write_json(work / "song.json", info)
         _move_into_place(work, target, overwrite)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -189,7 +201,8 @@ def _move_into_place(work: Path, target: Path, overwrite: bool) -> None:
     shutil.rmtree(backup, ignore_errors=True)
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
+    """Write `data` as indented UTF-8 JSON, atomically."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)

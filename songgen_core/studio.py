@@ -1,12 +1,18 @@
-"""What the pages share: cached model loading and the studio's status.
-
-Streamlit-free: pages wrap these in `st.cache_resource`.
+"""What the pages share, without Streamlit: the studio's status (device, models,
+music backends) and the form defaults. Pages wrap the loaders in `st.cache_resource`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+from pathlib import Path
+
 from .device import default_device, describe_device
+from .errors import InvalidRequestError
 from .loading import _cache as _loaded_models
+from .lyrics import LyricsRequest
 from .registry import Registry, load_registry
 
 
@@ -28,3 +34,81 @@ def model_status(registry: Registry | None = None) -> list[dict]:
 
 def device_status() -> dict:
     return describe_device()
+
+
+def lyrics_defaults() -> dict:
+    """The library's defaults for the sampling controls (max_words, temperature, top_k, top_p, ...)."""
+    return {f.name: f.default for f in dataclasses.fields(LyricsRequest) if f.default is not dataclasses.MISSING}
+
+
+def musicgen_status(registry: Registry) -> dict:
+    """Whether the registry's MusicGen model can be used here, without loading it.
+
+    `{"model", "available", "melody", "note"}`: a local folder is available when it
+    holds a config.json, a hub id when it is in the local Hugging Face cache.
+    `melody` tells whether the checkpoint takes a reference melody.
+    """
+    model = registry.musicgen_model
+    folder = Path(os.path.expanduser(model))
+    config = None
+    if folder.is_dir():
+        config = folder / "config.json" if (folder / "config.json").is_file() else None
+        note = "local folder" if config else "the folder has no config.json"
+        available = config is not None
+    else:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(model, "config.json")
+        except Exception:  # a malformed id: not usable
+            cached = None
+        config = Path(cached) if isinstance(cached, str) else None
+        available = config is not None
+        note = ("in the local Hugging Face cache" if available else
+                "not downloaded; it downloads on first use when music.default_backend is \"musicgen\" "
+                "in config/models.toml and the hub can be reached")
+    melody = "melody" in model.lower()
+    if config is not None:
+        try:
+            melody = json.loads(config.read_text(encoding="utf-8")).get("model_type") == "musicgen_melody"
+        except (OSError, ValueError):
+            pass
+    return {"model": model, "available": available, "melody": melody, "note": note}
+
+
+def music_backends(registry: Registry) -> list[str]:
+    """The backends to offer: the arranger always, MusicGen where it is configured
+    as the default or its model is available; the registry's default first."""
+    backends = ["arranger"]
+    if registry.music_backend == "musicgen" or musicgen_status(registry)["available"]:
+        backends.append("musicgen")
+    return sorted(backends, key=lambda name: name != registry.music_backend)
+
+
+# Valid stand-ins, so that one bad field does not hide the others' messages.
+_STAND_INS = {"genre": "rock", "title": "x", "artist": "", "opening_line": "x"}
+
+
+def check_lyrics_form(values: dict) -> tuple[LyricsRequest | None, dict[str, str]]:
+    """Build a `LyricsRequest` from form values, or collect a message per bad field.
+
+    Returns `(request, {})`, or `(None, {field: message})` with every field that
+    is wrong (the request names one field at a time; each bad one is replaced by
+    a valid stand-in and the request tried again). Numbers from form widgets are
+    passed on as they are: the request checks them.
+    """
+    values = dict(values)
+    defaults = lyrics_defaults()
+    errors: dict[str, str] = {}
+    for _ in range(len(values) + 1):
+        try:
+            request = LyricsRequest(**values)
+        except InvalidRequestError as error:
+            if error.field in errors or error.field not in values:
+                errors.setdefault(error.field, error.message)
+                break
+            errors[error.field] = error.message
+            values[error.field] = _STAND_INS.get(error.field, defaults.get(error.field))
+            continue
+        return (None, errors) if errors else (request, {})
+    return None, errors

@@ -31,3 +31,19 @@ def check_text(field: str, value, *, max_chars: int, allow_newlines: bool = Fals
         what = "line breaks" if bad.group() == "\n" else f"control characters (such as {bad.group()!r})"
         raise InvalidRequestError(field, f"must not contain {what}")
     return value
+
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; a colon
+# also gets a zero-width space after it, so Streamlit's own syntax (":red[...]",
+# ":material/x:", emoji shortcodes, which it finds in the text after escapes are
+# resolved) cannot form. A newline becomes a hard line break. Character by
+# character, so it can be applied to streamed pieces one at a time.
+_MARKDOWN_LITERAL = str.maketrans(
+    {**{c: "\\" + c for c in "!\"#$%&'()*+,-./;<=>?@[\\]^_`{|}~"}, ":": "\\:\u200b", "\n": "  \n", "\t": " "}
+)
+
+
+def markdown_literal(text: str) -> str:
+    """`text` as Markdown that displays as exactly that text: no HTML, links,
+    emphasis, headings, math or Streamlit directives; line breaks kept."""
+    return str(text).translate(_MARKDOWN_LITERAL)

@@ -14,3 +14,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+# --------------------------------------------------------------------------- the Streamlit app tests
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_lyrics_dir(tmp_path_factory):
+    """A tiny GPT-2 fine-tuned in our prompt format, trained once per test session."""
+    from tiny_models import train_tiny_gpt2
+
+    return train_tiny_gpt2(tmp_path_factory.mktemp("tiny-lyrics") / "model", steps=60)

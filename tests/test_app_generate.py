@@ -1,0 +1,174 @@
+"""The Generate page (AppTest): form -> streamed lyrics -> music -> player, downloads, saved song."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from songgen_core.text import markdown_literal
+from studio_app import button, errors_shown, make_song, make_studio, markdown_texts, open_page, shown
+
+PAGE = "pages/1_Generate.py"
+
+
+@pytest.fixture
+def studio(tmp_path, monkeypatch, tiny_lyrics_dir):
+    return make_studio(tmp_path, monkeypatch, tiny_lyrics_dir)
+
+
+def fill(at, title="Highway Static", opening="Headlights cutting", artist="The Rust Engines", genre="rock", seed=3):
+    at.selectbox(key="gen_genre").set_value(genre)
+    at.text_input(key="gen_title").set_value(title)
+    at.text_input(key="gen_artist").set_value(artist)
+    at.text_input(key="gen_opening").set_value(opening)
+    at.number_input(key="gen_seed").set_value(seed)
+    at.slider(key="gen_max_words").set_value(30)
+    return button(at, "Generate lyrics").click().run()
+
+
+def test_generate_lyrics_then_music_saves_the_song(studio):
+    at = fill(open_page(PAGE))
+    assert not at.exception and not at.error
+    [lyrics] = at.code
+    assert lyrics.value.startswith("Headlights cutting")
+    assert at.subheader[0].value == "Highway Static"
+    assert any("seed 3" in caption.value for caption in at.caption)
+    assert studio.store.counts()["songs"] == 0  # lyrics alone are not a song yet
+
+    at = button(at, "Continue to music").click().run()
+    at.slider(key="gen_duration").set_value(5)
+    at = button(at, "Compose music").click().run()
+    assert not at.exception and not at.error
+    assert len(at.get("audio")) == 1
+    assert [d.label for d in at.get("download_button")] == ["MP3", "WAV", "MIDI", "Lyrics (text)"]
+
+    [song] = studio.store.list_songs()
+    assert (song["title"], song["artist"], song["genre"]) == ("Highway Static", "The Rust Engines", "rock")
+    assert song["lyrics"] == lyrics.value
+    assert song["lyrics_params"]["seed"] == 3 and song["lyrics_params"]["max_words"] == 30
+    assert song["lyrics_model"].startswith("path:") and song["music_backend"] == "arranger"
+    assert song["music_params"]["duration_s"] == 5.0
+    assert {"lyrics_s", "music_s", "files_s", "total_s"} <= set(song["timings"])
+    folder = Path(song["folder"])
+    assert folder == studio.data / "songs" / song["id"]
+    assert sorted(p.name for p in folder.iterdir()) == ["lyrics.txt", "song.json", "song.mid", "song.mp3", "song.wav"]
+    assert json.loads((folder / "song.json").read_text())["id"] == song["id"]
+
+    # Regenerating the music adds a new version; the first song is left as it was.
+    at = button(at, "Regenerate the music (keeps these lyrics; saved as a new version)").click().run()
+    assert not at.exception and not at.error and len(at.get("audio")) == 1
+    newer, first = studio.store.list_songs()
+    assert first == song
+    assert newer["lyrics"] == song["lyrics"] and newer["info"]["version_of"] == song["id"]
+    assert newer["info"]["version"] == 2 and newer["music_params"]["seed"] != song["music_params"]["seed"]
+
+    # Repeat: same inputs, a new seed; the music section closes until asked for again.
+    at = button(at, "Repeat with a new seed").click().run()
+    assert not at.exception and at.code[0].value.startswith("Headlights cutting")
+    assert not any("seed 3 " in caption.value for caption in at.caption)
+    assert not at.get("audio") and studio.store.counts()["songs"] == 2
+
+    # Start over: an empty form, no lyrics.
+    at = button(at, "Start over").click().run()
+    assert at.text_input(key="gen_title").value == "" and at.text_input(key="gen_opening").value == ""
+    assert not at.code and not at.exception
+
+
+def test_html_and_markdown_in_inputs_are_shown_literally(studio):
+    title, artist = "<script>alert(1)</script>", "**Bold** [link](http://example.com) :fire:"
+    at = fill(open_page(PAGE), title=title, artist=artist, opening="<b>Hello</b> # world")
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == markdown_literal(title) and shown(at.subheader[0].value) == title
+    assert at.code[0].value.startswith("<b>Hello</b> # world")  # st.code shows text as is
+    assert not at.get("html")
+    for text in markdown_texts(at):
+        assert "<script>" not in text and "<b>" not in text and "**Bold**" not in text and ":fire:" not in text
+    at = button(at, "Continue to music").click().run()
+    at.slider(key="gen_duration").set_value(5)
+    at = button(at, "Compose music").click().run()
+    [song] = studio.store.list_songs()
+    assert (song["title"], song["artist"]) == (title, artist)
+    for text in markdown_texts(at):
+        assert "<script>" not in text and "**Bold**" not in text
+
+
+def test_bad_fields_get_messages_next_to_them_and_nothing_is_saved(studio):
+    at = fill(open_page(PAGE), title="   ", opening="x" * 301)
+    assert not at.exception and not at.code
+    form = [block for block in at.main.children.values() if getattr(block, "type", "") == "form"]
+    assert len(form) == 1
+    elements = list(form[0])
+    kinds = [(type(element).__name__, getattr(element, "key", None) or "") for element in elements]
+    title_at = kinds.index(("TextInput", "gen_title"))
+    opening_at = kinds.index(("TextInput", "gen_opening"))
+    assert kinds[title_at + 1][0] == "Error" and shown(elements[title_at + 1].value) == "must not be empty"
+    assert kinds[opening_at + 1][0] == "Error" and "at most 300 are allowed" in shown(elements[opening_at + 1].value)
+    assert studio.store.counts() == {"songs": 0, "ratings": 0, "deleted_songs": 0}
+    assert not studio.data.exists() or not any(studio.data.rglob("*.wav"))
+
+    at.text_input(key="gen_title").set_value("Fine now")
+    at.text_input(key="gen_opening").set_value("Headlights cutting")
+    at = button(at, "Generate lyrics").click().run()
+    assert not at.error and at.code[0].value.startswith("Headlights cutting")
+
+
+def test_a_missing_model_shows_what_to_do_and_the_page_keeps_working(studio):
+    earlier = make_song(studio, "Earlier Song")
+    studio.store.add_rating(earlier, "lyrics", 4)
+    at = fill(open_page(PAGE), genre="rap")
+    assert not at.exception and not at.code
+    [error] = errors_shown(at)
+    assert "not available" in error and "has no config.json" in error and "config/models.toml" in error
+
+    at = fill(at, genre="rock")
+    assert not at.exception and not at.error and at.code[0].value.startswith("Headlights cutting")
+    assert studio.store.counts() == {"songs": 1, "ratings": 1, "deleted_songs": 0}
+
+
+def test_a_failed_music_generation_leaves_earlier_songs_untouched(tmp_path, monkeypatch, tiny_lyrics_dir):
+    broken = f'[music]\ndefault_backend = "musicgen"\nmusicgen_model = "{tmp_path / "no-musicgen"}"\n'
+    studio = make_studio(tmp_path, monkeypatch, tiny_lyrics_dir, music=broken)
+    earlier = make_song(studio, "Earlier Song")
+    studio.store.add_rating(earlier, "music", 5)
+    before = studio.store.list_songs()
+
+    at = fill(open_page(PAGE))
+    at = button(at, "Continue to music").click().run()
+    assert at.radio(key="gen_backend").value == "musicgen"
+    at.slider(key="gen_duration").set_value(5)
+    at = button(at, "Compose music").click().run()
+    assert not at.exception and not at.get("audio")
+    assert any("MusicGen model is not available" in error and "does not exist" in error for error in errors_shown(at))
+    assert studio.store.list_songs() == before and len(studio.store.ratings_for(earlier)) == 1
+    assert sorted(p.name for p in (studio.data / "songs").iterdir()) == [earlier]
+
+    # The arranger still works on the same page.
+    at.radio(key="gen_backend").set_value("arranger")
+    at = button(at, "Compose music").click().run()
+    assert not at.exception and len(at.get("audio")) == 1 and studio.store.counts()["songs"] == 2
+
+
+def test_musicgen_melody_with_an_uploaded_reference_melody(tmp_path, monkeypatch, tiny_lyrics_dir):
+    import numpy as np
+
+    from songgen_core.audio import wav_bytes
+    from test_musicgen_backend import _build
+
+    melody_model = _build(tmp_path / "tiny-musicgen-melody", melody=True)
+    studio = make_studio(tmp_path, monkeypatch, tiny_lyrics_dir,
+                         music=f'[music]\ndefault_backend = "musicgen"\nmusicgen_model = "{melody_model}"\n')
+    at = fill(open_page(PAGE))
+    at = button(at, "Continue to music").click().run()
+    assert at.radio(key="gen_backend").options == ["MusicGen", "Arranger (MIDI band, no weights)"]
+    tune = 0.5 * np.sin(2 * np.pi * 220 * np.arange(3200) / 1600).astype(np.float32)
+    at.file_uploader(key="gen_melody").upload("tune.wav", wav_bytes(tune, 1600), "audio/wav")
+    at.slider(key="gen_duration").set_value(5)
+    at = button(at, "Compose music").click().run()
+    assert not at.exception and not at.error and len(at.get("audio")) == 1
+    assert [d.label for d in at.get("download_button")] == ["MP3", "WAV", "Lyrics (text)"]  # no MIDI from MusicGen
+    [song] = studio.store.list_songs()
+    assert song["music_backend"] == "musicgen" and song["music_model"] == str(melody_model)
+    melody = Path(song["music_params"]["options"]["melody_path"])
+    assert melody.parent == studio.data / "melodies" and melody.is_file()
