@@ -17,21 +17,8 @@ from songgen_core.music.arranger import (
 from songgen_core.music.brief import build_music_prompt, count_syllables, line_syllables, make_brief, words
 from songgen_core.music.render import SAMPLE_RATE, RenderError, render_midi
 from songgen_core.music.request import MusicRequest
+from lyrics_samples import SONG
 
-SONG = """[Verse 1]
-Driving down the highway in the night
-Fire in my eyes and the road so bright
-
-[Chorus]
-We run, we burn, we never stop
-Fight the night until we drop
-
-Cold rain falls on the empty road
-Night and road and a heavy load
-
-We run, we burn, we never stop
-Fight the night until we drop
-"""
 CALM_RAP = "I walk alone in the cold rain\nSad eyes and a quiet pain\n\nLost in the grey of the city\nNo one here to show me pity"
 WILD_RAP = "Party loud we fight the fire\nRun the road and we never tire\n\nBurn it up we rage and riot\nWild tonight we will not be quiet"
 PEAK = 10 ** (-1 / 20)

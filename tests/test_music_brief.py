@@ -17,6 +17,7 @@ from songgen_core.music.brief import (
     split_stanzas,
     theme_words,
 )
+from lyrics_samples import SONG
 
 SAD = """Cold rain on my window, I cry alone tonight
 Tears fall in the dark, every shadow takes the light
@@ -33,20 +34,6 @@ The paper on the chair
 A pencil and a letter
 A picture on the stair"""
 
-SONG = """[Verse 1]
-Driving down the highway in the night
-Fire in my eyes and the road so bright
-
-[Chorus]
-We run, we burn, we never stop
-Fight the night until we drop
-
-Cold rain falls on the empty road
-Night and road and a heavy load
-
-We run, we burn, we never stop
-Fight the night until we drop
-"""
 
 
 # ---------------------------------------------------------------------------
