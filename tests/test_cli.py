@@ -105,3 +105,32 @@ def test_runs_as_a_module_with_clear_usage_errors(tmp_path):
                           "--out", str(tmp_path / "x")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "opening_line: must not contain control characters" in bad.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_musicgen_backend_end_to_end(config, tmp_path, capsys, monkeypatch):
+    """The CLI with a tiny random MusicGen folder: the same path a real checkpoint takes."""
+    from test_musicgen_backend import _build
+
+    monkeypatch.setenv("SONGGEN_MODELS_DIR", str(tmp_path / "no-models"))
+    folder = tmp_path / "tiny-musicgen"
+    _build(folder)
+    out = tmp_path / "song"
+    argv = args(config, out, "--music-backend", "musicgen", "--musicgen-model", str(folder))
+    argv[argv.index("--duration") + 1] = "1.5"
+    assert main(argv) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["lyrics.txt", "song.json", "song.mp3", "song.wav"]  # no MIDI
+    audio, rate = soundfile.read(out / "song.wav")
+    info = json.loads((out / "song.json").read_text())
+    assert rate == info["music"]["sample_rate"] and abs(len(audio) / rate - 1.5) < 0.1
+    assert np.abs(audio).max() > 0.01
+    assert info["music"]["parameters"]["backend"] == "musicgen"
+    assert info["music"]["parameters"]["options"]["model"] == str(folder)
+    assert "rock" in info["music"]["prompt"]
+
+
+def test_musicgen_option_typos_fail_before_any_work(config, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SONGGEN_MODELS_DIR", str(tmp_path / "no-models"))
+    argv = args(config, tmp_path / "song", "--music-backend", "musicgen", "--melody", str(tmp_path / "missing.wav"))
+    assert main(argv) == 2
+    assert "melody" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
