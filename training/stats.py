@@ -1,0 +1,211 @@
+"""Statistics of a Genius lyrics CSV in one streaming pass, cached in a small JSON file.
+
+    python -m training.stats PATH [--out FILE] [--strict-language] [--seed N] [--refresh]
+
+Memory is bounded by the chunk size plus fixed-size counters, except the
+de-duplication set of the cleaning (8 bytes of hash per kept song, see
+`training.data`). Counts, means, minima and maxima are exact; the lyrics-length
+medians are read off a bounded histogram (bins of `WORD_BIN` words and
+`LINE_BIN` lines, longer songs in the last bin), so they are approximate to
+within one bin.
+
+What is counted:
+- `songs_per_tag`: `all` rows, and `english` rows (the language filter, strict if asked);
+- `languages`: the `language` column over all rows ("(missing)" when empty);
+- `years`: rows per decade ("1990" = 1990-1999);
+- `views`: rows per log10 bucket ("0" for no views, "1e3" = 1,000-9,999);
+- `lengths` and `splits`: the cleaned, de-duplicated English songs of every tag
+  (words and lines exclude section headers and blank lines), and their 90/10 split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from .data import DEFAULT_CHUNKSIZE, TAGS, Cleaner, CleaningOptions, DatasetError, iter_chunks, lyric_lines
+
+STATS_VERSION = 1
+WORD_BIN = 10
+LINE_BIN = 2
+MAX_BINS = 500  # words above 5,000 / lines above 1,000 share the last bin
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("SONGGEN_CACHE") or Path.home() / ".cache" / "songgen") / "dataset_stats"
+
+
+def dataset_identity(path) -> dict:
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise DatasetError(f"no dataset file at {path}")
+    st = path.stat()
+    return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+class _Lengths:
+    """Exact count/sum/min/max and a bounded histogram of one quantity."""
+
+    def __init__(self, bin_width: int):
+        self.bin = bin_width
+        self.hist = np.zeros(MAX_BINS, dtype=np.int64)
+        self.n = self.total = 0
+        self.lo, self.hi = math.inf, -math.inf
+
+    def add(self, values: np.ndarray) -> None:
+        if len(values) == 0:
+            return
+        self.n += len(values)
+        self.total += int(values.sum())
+        self.lo, self.hi = min(self.lo, int(values.min())), max(self.hi, int(values.max()))
+        np.add.at(self.hist, np.minimum(values // self.bin, MAX_BINS - 1), 1)
+
+    def median(self) -> float | None:
+        """Linear interpolation inside the bin holding the middle value, clipped to [min, max]."""
+        if not self.n:
+            return None
+        half = self.n / 2
+        cumulative = np.cumsum(self.hist)
+        i = int(np.searchsorted(cumulative, half))
+        before = cumulative[i - 1] if i else 0
+        estimate = (i + (half - before) / self.hist[i]) * self.bin
+        return float(min(max(estimate, self.lo), self.hi))
+
+    def summary(self) -> dict:
+        return {
+            "count": self.n,
+            "mean": self.total / self.n if self.n else None,
+            "median": self.median(),
+            "median_approximate_within": self.bin,
+            "min": self.lo if self.n else None,
+            "max": self.hi if self.n else None,
+        }
+
+
+def compute_stats(path, options: CleaningOptions | None = None, chunksize: int = DEFAULT_CHUNKSIZE) -> dict:
+    """One pass over the CSV; `options.genres` only marks the chosen genres, every tag is counted."""
+    options = options or CleaningOptions()
+    identity = dataset_identity(path)
+    cleaner = Cleaner(CleaningOptions(genres=TAGS, strict_language=options.strict_language, language=options.language,
+                                      seed=options.seed, test_fraction=options.test_fraction))
+    tags_all, tags_lang, languages, years, views = Counter(), Counter(), Counter(), Counter(), Counter()
+    words = {t: _Lengths(WORD_BIN) for t in TAGS}
+    lines = {t: _Lengths(LINE_BIN) for t in TAGS}
+    for chunk in iter_chunks(path, chunksize):
+        tags_all.update(chunk["tag"].value_counts().to_dict())
+        tags_lang.update(chunk.loc[cleaner.language_mask(chunk), "tag"].value_counts().to_dict())
+        languages.update(chunk["language"].replace("", "(missing)").value_counts().to_dict())
+        year = chunk["year"]
+        decades = (year[year >= 0] // 10 * 10).astype(str)
+        years.update(decades.value_counts().to_dict())
+        years["(missing)"] += int((year < 0).sum())
+        v = chunk["views"].to_numpy()
+        buckets = np.where(v > 0, np.floor(np.log10(np.maximum(v, 1))).astype(int), -1)
+        for b, n in zip(*np.unique(buckets[v >= 0], return_counts=True)):
+            views["0" if b < 0 else f"1e{b}"] += int(n)
+        views["(missing)"] += int((v < 0).sum())
+        songs = cleaner.clean(chunk)
+        for tag, group in songs.groupby("tag"):
+            sung = [lyric_lines(text) for text in group["lyrics"]]
+            lines[tag].add(np.array([len(s) for s in sung], dtype=np.int64))
+            words[tag].add(np.array([sum(len(line.split()) for line in s) for s in sung], dtype=np.int64))
+    if cleaner.counts["rows"] == 0:
+        raise DatasetError(f"{Path(path).name} has a header but no rows")
+    for counter in (years, views):
+        if not counter["(missing)"]:
+            del counter["(missing)"]
+    c = cleaner.counts
+    return {
+        "version": STATS_VERSION,
+        "sample": Path(path).name.lower().find("sample") >= 0,
+        "dataset": {**identity, "rows": c["rows"]},
+        "options": options.as_dict(),
+        "songs_per_tag": {"all": {t: int(tags_all[t]) for t in TAGS}, "english": {t: int(tags_lang[t]) for t in TAGS}},
+        "languages": dict(languages.most_common()),
+        "years": {k: years[k] for k in sorted(years)},
+        "views": {k: views[k] for k in sorted(views, key=lambda k: (k != "0", k == "(missing)", len(k), k))},
+        "lengths": {t: {"words": words[t].summary(), "lines": lines[t].summary()} for t in TAGS},
+        "splits": {t: {"train": c[f"train:{t}"], "test": c[f"test:{t}"]} for t in TAGS},
+        "cleaning": {k: c[k] for k in ("rows", "dropped_language", "dropped_empty", "dropped_placeholder", "dropped_duplicate", "kept")},
+        "notes": f"lyrics-length medians come from a histogram with bins of {WORD_BIN} words and {LINE_BIN} lines "
+                 "(approximate to within one bin); every other figure is exact",
+    }
+
+
+def cache_path(path, options: CleaningOptions, cache_dir=None) -> Path:
+    """The cache file for this dataset file (path, size, mtime) and these options."""
+    key = json.dumps([STATS_VERSION, dataset_identity(path), options.as_dict()], sort_keys=True)
+    return Path(cache_dir or _cache_dir()) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+
+
+def dataset_stats(path, options: CleaningOptions | None = None, cache_dir=None, refresh: bool = False,
+                  chunksize: int = DEFAULT_CHUNKSIZE) -> dict:
+    """`compute_stats`, cached; a changed file (size or mtime) or other options compute afresh."""
+    options = options or CleaningOptions()
+    cached = cache_path(path, options, cache_dir)
+    if not refresh and cached.is_file():
+        try:
+            stats = json.loads(cached.read_text(encoding="utf-8"))
+            if stats.get("version") == STATS_VERSION and stats.get("dataset", {}).get("size") == dataset_identity(path)["size"]:
+                return stats
+        except (OSError, ValueError):
+            pass  # a broken cache file is recomputed
+    stats = compute_stats(path, options, chunksize)
+    _write_json(cached, stats)
+    return stats
+
+
+def _write_json(target: Path, data: dict) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, target)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.stats", description="Statistics of a Genius lyrics CSV (one streaming pass, cached).")
+    parser.add_argument("path", type=Path, help="a CSV in the Genius schema (training/sample/genius_sample.csv is the bundled sample)")
+    parser.add_argument("--out", type=Path, help="also write the statistics to this JSON file")
+    parser.add_argument("--genres", default=",".join(CleaningOptions().genres), help="the chosen genres (comma-separated)")
+    parser.add_argument("--strict-language", action="store_true", help="also require language_cld3 and language_ft to agree")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--chunksize", type=int, default=DEFAULT_CHUNKSIZE)
+    parser.add_argument("--cache-dir", type=Path)
+    parser.add_argument("--refresh", action="store_true", help="ignore a cached result")
+    args = parser.parse_args(argv)
+    try:
+        options = CleaningOptions(genres=tuple(g.strip() for g in args.genres.split(",") if g.strip()),
+                                  strict_language=args.strict_language, seed=args.seed)
+        stats = dataset_stats(args.path, options, args.cache_dir, args.refresh, args.chunksize)
+    except DatasetError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.out:
+        _write_json(args.out, stats)
+    label = "SAMPLE dataset" if stats["sample"] else "dataset"
+    print(f"{label}: {stats['dataset']['path']} ({stats['dataset']['rows']:,} rows)")
+    print(f"{'tag':<8}{'all':>10}{'english':>10}{'train':>9}{'test':>7}{'median words':>14}")
+    for t in TAGS:
+        s = stats["splits"][t]
+        med = stats["lengths"][t]["words"]["median"]
+        chosen = "*" if t in options.genres else " "
+        print(f"{chosen}{t:<7}{stats['songs_per_tag']['all'][t]:>10,}{stats['songs_per_tag']['english'][t]:>10,}"
+              f"{s['train']:>9,}{s['test']:>7,}{'' if med is None else f'~{med:.0f}':>14}")
+    print("languages: " + ", ".join(f"{k} {v:,}" for k, v in list(stats["languages"].items())[:8]))
+    print("(* chosen genres; medians approximate, see 'notes')" + (f"; written to {args.out}" if args.out else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
