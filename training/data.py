@@ -263,7 +263,7 @@ class Cleaner:
             if problem:
                 self.counts[f"dropped_{problem}"] += 1
             keep.append(problem is None)
-        songs = songs[keep]
+        songs = songs.loc[pd.Series(keep, index=songs.index, dtype=bool)]  # a plain empty list would select columns
         o = self.options
         songs["split"] = [split_of(i, o.seed, o.test_fraction) for i in songs["id"]]
         self.counts["kept"] += len(songs)
@@ -279,7 +279,7 @@ class Cleaner:
             raise DatasetError(f"{name} has a header but no rows")
         if c["kept"] == 0:
             raise DatasetError(
-                f"{name}: no usable songs among {c['rows']} rows "
+                f"{name}: no usable songs of genre(s) {', '.join(self.options.genres)} among {c['rows']} rows "
                 f"({c['dropped_language']} not in language {self.options.language!r}"
                 f"{' with agreeing detectors' if self.options.strict_language else ''}, "
                 f"{c['dropped_genre']} of other genres, {c['dropped_empty']} with empty lyrics, "

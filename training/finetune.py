@@ -1,0 +1,381 @@
+"""Per-genre fine-tuning of a causal LM on Genius lyrics with transformers' `Trainer`.
+
+In the style of transformers' `examples/pytorch/language-modeling/run_clm.py`:
+the songs of one genre (cleaned and split 90/10 by `training.data`, in the prompt
+format) are tokenized and packed into blocks (`training.packing`), the
+end-of-lyrics token is added to the tokenizer and the embeddings are resized,
+and `Trainer` trains with the original design's defaults (gpt2-medium, 2 epochs,
+batch 4, lr 3e-5, eval every 500 steps, at most 1000 steps, logging every 100,
+gradient accumulation 4).
+
+Where things go:
+* the model and tokenizer are saved to a new hidden folder `models/.<genre>.tmp-<run-id>`
+  and moved to `models/<genre>/` only when training and saving succeeded, so an
+  interrupted or failed run leaves the earlier model intact (the registry serves
+  `models/<genre>/` as soon as it has a `config.json`);
+* the run's log goes to `runs/<genre>/<run-id>/`: `log.json` (every logged train and
+  eval loss with its step, hyperparameters, sizes, final eval loss and perplexity)
+  and `metrics.json` (like `Trainer.save_metrics`), also written aside and moved.
+
+It runs unchanged under `torchrun` / `accelerate launch`: every process reads and
+tokenizes the data (no shared cache yet), the Trainer shards the batches, and only
+the main process (`trainer.is_world_process_zero()`) writes logs and moves folders.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from songgen_core.errors import ModelUnavailableError, SongGenError
+from songgen_core.registry import DEFAULT_MODELS_DIR, GENRE_NAME, PROJECT_ROOT
+
+from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
+from .packing import PAD_TO, PadCollator, add_end_token, build_dataset
+
+DEFAULT_RUNS_DIR = PROJECT_ROOT / "runs"
+DEFAULT_BASE = "gpt2-medium"
+
+
+class FinetuneError(SongGenError):
+    """A fine-tuning argument is wrong (base model, sizes, flags)."""
+
+
+@dataclass
+class FinetuneArguments:
+    """Arguments of one fine-tuning run (the command line's options, dashes for underscores)."""
+
+    genre: str = field(metadata={"help": "the Genius tag to fine-tune on, e.g. rock, pop or rap"})
+    data: str = field(default=str(SAMPLE_PATH), metadata={"help": "a CSV in the Genius schema (default: the bundled SAMPLE)"})
+    base: str = field(default=DEFAULT_BASE, metadata={"help": "base model: a hub id (gpt2-medium), a local folder, or embedded:smollm2-135m / embedded:gemma3-270m"})
+    models_dir: str = field(default=str(DEFAULT_MODELS_DIR), metadata={"help": "the trained model goes to <models_dir>/<genre>/"})
+    runs_dir: str = field(default=str(DEFAULT_RUNS_DIR), metadata={"help": "the run's log goes to <runs_dir>/<genre>/<run-id>/"})
+    run_id: str | None = field(default=None, metadata={"help": "name of the run folder (default: UTC time)"})
+    num_train_epochs: float = 2.0
+    per_device_train_batch_size: int = 4
+    per_device_eval_batch_size: int = 4
+    learning_rate: float = 3e-5
+    eval_steps: int = 500
+    max_steps: int = field(default=1000, metadata={"help": "at most this many optimizer steps (-1: num_train_epochs decides)"})
+    logging_steps: int = 100
+    gradient_accumulation_steps: int = 4
+    block_size: int | None = field(default=None, metadata={"help": "tokens per example (default: min(1024, the model's context))"})
+    packing: bool = field(default=True, metadata={"help": "pack songs into full blocks (--no-packing: one padded song per example)"})
+    pad_to: str = field(default="longest", metadata={"help": "with --no-packing: pad to the 'longest' in the batch or to the 'block' size"})
+    seed: int = 42
+    split_seed: int = field(default=42, metadata={"help": "seed of the 90/10 train/test split"})
+    strict_language: bool = field(default=False, metadata={"help": "also require language_cld3 and language_ft to say en"})
+    bf16: bool = field(default=False, metadata={"help": "bf16 mixed precision (GPU)"})
+    fp16: bool = field(default=False, metadata={"help": "fp16 mixed precision (GPU)"})
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    use_cpu: bool = field(default=False, metadata={"help": "train on the CPU even when a GPU is there"})
+
+    def check(self) -> None:
+        if not isinstance(self.genre, str) or not GENRE_NAME.match(self.genre.strip().lower()):
+            raise FinetuneError(f"genre {self.genre!r} must be a genre name such as rock, pop or rap")
+        self.genre = self.genre.strip().lower()
+        if self.run_id is not None and not GENRE_NAME.match(self.run_id.lower()):
+            raise FinetuneError(f"run id {self.run_id!r} must be letters, digits, '-' or '_'")
+        if not Path(self.data).is_file():
+            raise DatasetError(f"no dataset file at {self.data}")
+        if self.block_size is not None and self.block_size < 8:
+            raise FinetuneError(f"block size must be at least 8 tokens, not {self.block_size}")
+        if self.pad_to not in PAD_TO:
+            raise FinetuneError(f"pad-to must be one of {', '.join(PAD_TO)}, not {self.pad_to!r}")
+        if self.bf16 and self.fp16:
+            raise FinetuneError("choose bf16 or fp16, not both")
+        for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "eval_steps", "logging_steps", "gradient_accumulation_steps"):
+            if getattr(self, name) < 1:
+                raise FinetuneError(f"{name.replace('_', '-')} must be at least 1")
+        if self.max_steps == 0 or self.max_steps < -1:
+            raise FinetuneError("max-steps must be a positive number of steps, or -1 to train for num-train-epochs")
+        if not self.learning_rate > 0:
+            raise FinetuneError("learning-rate must be positive")
+
+
+def resolve_base(base: str) -> str:
+    """A folder or hub id `from_pretrained` accepts. Raises `ModelUnavailableError` for a bad base."""
+    text = str(base).strip()
+    if not text:
+        raise ModelUnavailableError("the base model is empty: give a hub id, a folder or embedded:NAME")
+    kind, sep, ref = text.partition(":")
+    if sep and kind == "embedded":
+        from songgen_core.embedded import converted_dir
+
+        return str(converted_dir(ref.strip()))
+    if sep and kind == "hub":
+        return ref.strip()
+    if sep and kind == "path":
+        text = ref.strip()
+    path = Path(text).expanduser()
+    looks_local = path.is_absolute() or text.startswith(".") or path.exists() or (sep and kind == "path")
+    if looks_local:
+        if not (path / "config.json").is_file():
+            raise ModelUnavailableError(f"base model folder {path} has no config.json (a saved transformers model)")
+        return str(path.resolve())
+    return text
+
+
+def load_base(source: str):
+    """(model, tokenizer) of the base, or `ModelUnavailableError` naming the reason."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source)
+    except (OSError, ValueError, KeyError) as e:
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"
+        hint = " (the hub is off: HF_HUB_OFFLINE is set; use a local folder or embedded:NAME)" if offline else ""
+        raise ModelUnavailableError(f"cannot load base model {source!r}: {str(e).splitlines()[0] if str(e) else type(e).__name__}{hint}") from None
+    return model, tokenizer
+
+
+def read_genre(args: FinetuneArguments) -> tuple[list[str], list[str], dict]:
+    """Train and test texts of the genre, in one streaming pass over the CSV."""
+    options = CleaningOptions(genres=(args.genre,), strict_language=args.strict_language, seed=args.split_seed)
+    texts = {"train": [], "test": []}
+    for song in iter_songs(args.data, options):
+        texts[song.split].append(song.text)
+    if not texts["train"]:
+        raise DatasetError(f"{Path(args.data).name}: genre {args.genre} has no songs in the train split")
+    if not texts["test"]:
+        raise DatasetError(f"{Path(args.data).name}: genre {args.genre} has no songs in the test split to evaluate on")
+    return texts["train"], texts["test"], options.as_dict()
+
+
+def default_block_size(model, tokenizer) -> int:
+    limits = [1024]
+    for name in ("n_positions", "max_position_embeddings"):
+        value = getattr(model.config, name, None)
+        if isinstance(value, int) and value > 0:
+            limits.append(value)
+    if isinstance(tokenizer.model_max_length, int) and 0 < tokenizer.model_max_length < 10**9:
+        limits.append(tokenizer.model_max_length)
+    return min(limits)
+
+
+def _context(model) -> int:
+    for name in ("n_positions", "max_position_embeddings"):
+        value = getattr(model.config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 10**9
+
+
+def _perplexity(loss) -> float | None:
+    if loss is None:
+        return None
+    try:
+        return math.exp(loss)
+    except OverflowError:
+        return None
+
+
+def _broadcast(value, training_args):
+    """The main process's `value` on every process (run ids and folder names must agree)."""
+    if training_args.world_size > 1:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            box = [value]
+            dist.broadcast_object_list(box, src=0)
+            return box[0]
+    return value
+
+
+def _move_into_place(work: Path, target: Path) -> None:
+    """Replace `target` with `work` (two renames; the old folder is removed last)."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{work.name.rsplit('-', 1)[-1]}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        try:
+            os.replace(work, target)
+        except BaseException:
+            os.replace(old, target)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(work, target)
+
+
+def summarise_log(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(train losses, eval losses) as `{"step", "epoch", "loss"}` rows; one eval row per step (the last)."""
+    train, evals = [], {}
+    for entry in log_history:
+        if "loss" in entry and "step" in entry:
+            row = {"step": int(entry["step"]), "epoch": entry.get("epoch"), "loss": float(entry["loss"])}
+            for key in ("learning_rate", "grad_norm"):
+                if key in entry:
+                    row[key] = float(entry[key])
+            train.append(row)
+        if "eval_loss" in entry and "step" in entry:
+            evals[int(entry["step"])] = {"step": int(entry["step"]), "epoch": entry.get("epoch"), "loss": float(entry["eval_loss"])}
+    return train, [evals[s] for s in sorted(evals)]
+
+
+def finetune(args: FinetuneArguments) -> dict:
+    """Fine-tune `args.base` on `args.genre`; returns the log (also written to `runs/`).
+
+    Raises `DatasetError`, `ModelUnavailableError` or `FinetuneError` on bad input;
+    any failure leaves an earlier `models/<genre>/` and earlier runs untouched."""
+    args.check()
+    source = resolve_base(args.base)
+    train_texts, test_texts, cleaning = read_genre(args)
+    model, tokenizer = load_base(source)
+
+    from transformers import Trainer, TrainingArguments, default_data_collator, set_seed
+
+    set_seed(args.seed)
+    if add_end_token(tokenizer):
+        model.resize_token_embeddings(len(tokenizer))
+    context = default_block_size(model, tokenizer)
+    block_size = args.block_size or context
+    if block_size > _context(model):
+        raise FinetuneError(f"block size {block_size} is longer than the model's context ({_context(model)} tokens)")
+    train_set = build_dataset(train_texts, tokenizer, block_size, packing=args.packing)
+    eval_set = build_dataset(test_texts, tokenizer, block_size, packing=args.packing, keep_remainder=True)
+    if len(train_set) == 0:
+        raise DatasetError(f"the {args.genre} train split has fewer tokens than one block of {block_size}; use a smaller --block-size")
+    if len(eval_set) == 0:
+        raise DatasetError(f"the {args.genre} test split has no tokens to evaluate on")
+
+    models_dir = Path(args.models_dir)
+    runs_dir = Path(args.runs_dir) / args.genre
+    target = models_dir / args.genre
+    run_id = args.run_id or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    work = models_dir / f".{args.genre}.tmp-{run_id}"
+
+    settings = dict(
+        output_dir=str(work), num_train_epochs=args.num_train_epochs, max_steps=args.max_steps,
+        per_device_train_batch_size=args.per_device_train_batch_size, per_device_eval_batch_size=args.per_device_eval_batch_size,
+        gradient_accumulation_steps=args.gradient_accumulation_steps, learning_rate=args.learning_rate,
+        warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, eval_strategy="steps", eval_steps=args.eval_steps,
+        logging_strategy="steps", logging_steps=args.logging_steps, save_strategy="no", report_to="none", seed=args.seed,
+        bf16=args.bf16, fp16=args.fp16, use_cpu=args.use_cpu, disable_tqdm=True, dataloader_num_workers=0,
+    )
+    training_args = TrainingArguments(**settings)
+    run_id = _broadcast(run_id, training_args)
+    work = models_dir / f".{args.genre}.tmp-{run_id}"
+    training_args.output_dir = str(work)
+
+    collator = default_data_collator if args.packing else PadCollator(tokenizer.pad_token_id, args.pad_to, block_size)
+    trainer = Trainer(model=model, args=training_args, train_dataset=train_set, eval_dataset=eval_set,
+                      data_collator=collator, processing_class=tokenizer)
+    main = trainer.is_world_process_zero()
+    started = time.time()
+    try:
+        if main:
+            models_dir.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+        train_result = trainer.train()
+        final = trainer.evaluate()
+        trainer.save_model(str(work))  # the model, and the tokenizer (processing_class), on the main process
+        if not main:
+            return {}
+        tokenizer.save_pretrained(str(work))
+        train_losses, eval_losses = summarise_log(trainer.state.log_history)
+        metrics = {**train_result.metrics, **final, "perplexity": _perplexity(final.get("eval_loss"))}
+        log = {
+            "run_id": run_id,
+            "genre": args.genre,
+            "base": args.base,
+            "base_source": source,
+            "data": str(Path(args.data).resolve()),
+            "sample": Path(args.data).resolve() == SAMPLE_PATH.resolve(),
+            "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "hyperparameters": {
+                **asdict(args),
+                "block_size": block_size,
+                "world_size": training_args.world_size,
+                "effective_batch_size": args.per_device_train_batch_size * args.gradient_accumulation_steps * training_args.world_size,
+                "device": str(training_args.device),
+            },
+            "cleaning": cleaning,
+            "sizes": {
+                "train_songs": len(train_texts), "test_songs": len(test_texts),
+                "train_examples": len(train_set), "eval_examples": len(eval_set),
+                "train_tokens": train_set.num_tokens(), "eval_tokens": eval_set.num_tokens(),
+            },
+            "train_loss": train_losses,
+            "eval_loss": eval_losses,
+            "final": {"step": trainer.state.global_step, "eval_loss": final.get("eval_loss"),
+                      "perplexity": metrics["perplexity"], "train_loss": train_result.metrics.get("train_loss")},
+            "model_dir": str(target.resolve()),
+            "versions": _versions(),
+        }
+        _write_run(runs_dir, run_id, log, metrics)
+        _move_into_place(work, target)
+        return log
+    except BaseException:
+        if main:
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def _versions() -> dict:
+    import torch
+    import transformers
+
+    return {"torch": torch.__version__, "transformers": transformers.__version__}
+
+
+def _write_run(runs_dir: Path, run_id: str, log: dict, metrics: dict) -> Path:
+    """Write `log.json` and `metrics.json` to a hidden folder and rename it to `<runs_dir>/<run_id>/`."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    target = runs_dir / run_id
+    if target.exists():
+        raise FinetuneError(f"a run named {run_id} already exists in {runs_dir}; choose another --run-id")
+    work = runs_dir / f".{run_id}.tmp"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    try:
+        for name, data in (("log.json", log), ("metrics.json", metrics)):
+            (work / name).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        os.replace(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return target
+
+
+def parse_args(argv: list[str] | None = None, prog: str = "python -m training finetune") -> FinetuneArguments:
+    """Parse the command line into `FinetuneArguments` (transformers' `HfArgumentParser`)."""
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(FinetuneArguments, prog=prog, description="Fine-tune a causal LM on one genre of a Genius lyrics CSV.")
+    (args,) = parser.parse_args_into_dataclasses(args=argv)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    args = parse_args(argv)
+    try:
+        log = finetune(args)
+    except SongGenError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if log:
+        final = log["final"]
+        ppl = final["perplexity"]
+        shown = "overflow" if ppl is None else f"{ppl:.2f}"
+        print(f"{'SAMPLE ' if log['sample'] else ''}{log['genre']}: {final['step']} steps, "
+              f"eval loss {final['eval_loss']:.4f}, perplexity {shown}")
+        print(f"model: {log['model_dir']}")
+        print(f"run log: {Path(args.runs_dir) / log['genre'] / log['run_id'] / 'log.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
