@@ -20,6 +20,8 @@ st.write(
 st.page_link("pages/1_Generate.py", label="Write a song", icon="✍️")
 st.page_link("pages/2_Rate.py", label="Rate songs", icon="⭐")
 st.page_link("pages/3_History.py", label="History", icon="🗂️")
+st.page_link("pages/4_Training.py", label="Training runs", icon="📈")
+st.page_link("pages/5_Dataset.py", label="Dataset", icon="📚")
 
 st.subheader("Device")
 device = device_status()

@@ -1,0 +1,111 @@
+"""Training: the fine-tuning runs (runs/<genre>/<run-id>/log.json), their losses, perplexity and
+hyperparameters, and which model each genre now serves."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from songgen_app import ui
+from songgen_core.errors import ConfigError
+from songgen_core.registry import load_registry
+from songgen_core.text import markdown_literal
+from training.runs import default_runs_dir, list_runs
+
+st.set_page_config(page_title="Training · SongGen Studio", page_icon="📈", layout="wide")
+st.title("Training")
+HOW_TO = ("python -m training finetune --genre rock --base embedded:smollm2-135m "
+          "--max-steps 20 --logging-steps 2 --eval-steps 5 --block-size 128 --use-cpu")
+
+runs_dir = default_runs_dir()
+runs = list_runs(runs_dir)
+for path, reason in runs.problems:
+    st.warning(markdown_literal(f"Skipped an unreadable run log {path}: {reason}"))
+
+
+def _shown(value):
+    """One table cell as text (hyperparameters mix numbers, strings and booleans)."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def _ppl(value) -> str:
+    return "overflow" if value is None else f"{value:.2f}"
+
+
+# --------------------------------------------------------------------------- the runs
+
+if not runs:
+    ui.caption(f"Runs folder: {runs_dir} (set SONGGEN_RUNS to read another).")
+    st.info("No training runs yet. Fine-tune a genre on the bundled SAMPLE to make one (a few minutes on a CPU); "
+            "its log appears here and the trained model then serves the genre:")
+    st.code(HOW_TO, language="bash")
+else:
+    ui.caption(f"{len(runs)} run(s) in {runs_dir} (set SONGGEN_RUNS to read another). Runs trained on the bundled "
+               "SAMPLE are marked SAMPLE: their losses show the pipeline works, not the quality of a full run.")
+    genres = sorted({run.genre for run in runs})
+    genre = st.selectbox("Genre", genres, key="training_genre")
+    of_genre = [run for run in runs if run.genre == genre]
+    by_label = {run.label: run for run in of_genre}
+    label_of = {label: f"{run.run_id}{' (SAMPLE)' if run.sample else ''}" for label, run in by_label.items()}
+    chosen = st.multiselect("Runs to compare (overlaid)", list(by_label), default=list(by_label),
+                            format_func=lambda label: label_of[label], key="training_runs")
+    selected = [by_label[label] for label in chosen]
+
+    if not selected:
+        st.info("Choose at least one run to draw its losses.")
+    else:
+        rows = [{"run": label_of[run.label], "split": split, "step": step, "loss": loss}
+                for run in selected for split, points in (("train", run.train_loss), ("eval", run.eval_loss))
+                for step, loss in points]
+        frame = pd.DataFrame(rows, columns=["run", "split", "step", "loss"])
+        if frame.empty:
+            st.info("The chosen runs logged no losses.")
+        else:
+            chart = alt.Chart(frame).mark_line(point=True).encode(
+                x=alt.X("step:Q", title="step"),
+                y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=False)),
+                color=alt.Color("run:N", title="run"),
+                strokeDash=alt.StrokeDash("split:N", title="split", sort=["train", "eval"]),
+                tooltip=["run", "split", "step", alt.Tooltip("loss:Q", format=".4f")],
+            ).properties(title=f"{genre}: train and eval loss against step")
+            st.altair_chart(chart, width="stretch")
+
+        st.subheader("Perplexity")
+        st.caption("exp(final eval loss) on the genre's test split, after the last step.")
+        columns = st.columns(min(len(selected), 4))
+        for i, run in enumerate(selected):
+            columns[i % len(columns)].metric(markdown_literal(label_of[run.label]), _ppl(run.perplexity))
+
+        st.subheader("Hyperparameters")
+        keys = []
+        for run in selected:
+            keys += [k for k in run.hyperparameters if k not in keys]
+        table = pd.DataFrame({label_of[run.label]: [_shown(run.hyperparameters.get(k)) for k in keys] for run in selected},
+                             index=pd.Index(keys, name="hyperparameter"))
+        st.dataframe(table)
+
+    st.subheader("All runs")
+    summary = pd.DataFrame([{
+        "genre": run.genre, "run": run.run_id, "data": "SAMPLE" if run.sample else "full dataset",
+        "base": _shown(run.base), "steps": run.final_step, "final eval loss": run.final_eval_loss,
+        "perplexity": run.perplexity, "finished": _shown(run.finished),
+    } for run in runs])
+    st.dataframe(summary, hide_index=True)
+
+# --------------------------------------------------------------------------- what each genre serves
+
+st.subheader("What each genre serves now")
+try:
+    registry = load_registry()
+except ConfigError as error:
+    ui.error_box(f"The model registry could not be read: {error}. Fix config/models.toml and reload.")
+else:
+    serving = pd.DataFrame([{
+        "genre": g,
+        "model": str(registry.lyrics_source(g)),
+        "from": "trained folder" if g in registry.taken_over else "configured in " + (registry.config_path.name if registry.config_path else "the registry"),
+    } for g in registry.genres()], columns=["genre", "model", "from"])
+    st.dataframe(serving, hide_index=True)
+    st.caption("A trained folder models/GENRE/ (written by a successful fine-tune) takes over its genre; "
+               "otherwise the source configured in config/models.toml serves it.")

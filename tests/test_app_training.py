@@ -1,0 +1,127 @@
+"""The Training page (AppTest): a run's losses, perplexity and hyperparameters; no runs; a broken log; the registry."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from studio_app import open_page, shown
+from training.data import SAMPLE_PATH
+from training.finetune import FinetuneArguments, summarise_log, _write_run
+from training.runs import list_runs
+
+PAGE = "pages/4_Training.py"
+
+
+def chart_rows(chart) -> list[dict]:
+    """The rows an altair chart on the page was drawn from (its datasets travel as Arrow)."""
+    import pyarrow as pa
+
+    return [row for dataset in chart.proto.datasets
+            for row in pa.ipc.open_stream(dataset.data.data).read_all().to_pylist()]
+
+
+def write_run(runs_dir: Path, genre: str = "rock", run_id: str = "run-1", steps: int = 6, loss0: float = 4.0) -> dict:
+    """A run log in the exact format `training.finetune.finetune` writes (its own summariser and writer)."""
+    args = FinetuneArguments(genre=genre, base="tiny-base", runs_dir=str(runs_dir), run_id=run_id, max_steps=steps,
+                             logging_steps=2, eval_steps=2, block_size=64, use_cpu=True)
+    history = []
+    for step in range(2, steps + 1, 2):
+        history.append({"loss": loss0 / step, "grad_norm": 1.0, "learning_rate": 3e-5, "epoch": step / 10, "step": step})
+        history.append({"eval_loss": loss0 / step + 0.5, "epoch": step / 10, "step": step})
+    train, evals = summarise_log(history)
+    final_loss = evals[-1]["loss"]
+    log = {
+        "run_id": run_id, "genre": genre, "base": args.base, "base_source": args.base, "data": str(SAMPLE_PATH),
+        "sample": True, "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00",
+        "hyperparameters": {**asdict(args), "block_size": 64, "world_size": 1, "effective_batch_size": 16, "device": "cpu"},
+        "cleaning": {}, "sizes": {"train_songs": 32, "test_songs": 2},
+        "train_loss": train, "eval_loss": evals,
+        "final": {"step": steps, "eval_loss": final_loss, "perplexity": math.exp(final_loss), "train_loss": train[-1]["loss"]},
+        "model_dir": str(runs_dir.parent / "models" / genre), "versions": {},
+    }
+    _write_run(runs_dir / genre, run_id, log, {"perplexity": math.exp(final_loss)})
+    return log
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    config = tmp_path / "models.toml"
+    config.write_text('[lyrics.genres]\nrock = "embedded:smollm2-135m"\npop = "embedded:gemma3-270m"\n', encoding="utf-8")
+    models = tmp_path / "models"
+    (models / "rock").mkdir(parents=True)
+    (models / "rock" / "config.json").write_text("{}", encoding="utf-8")
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    monkeypatch.setenv("SONGGEN_CONFIG", str(config))
+    monkeypatch.setenv("SONGGEN_MODELS_DIR", str(models))
+    monkeypatch.setenv("SONGGEN_RUNS", str(runs))
+    monkeypatch.setenv("SONGGEN_DB", str(tmp_path / "feedback.db"))
+    monkeypatch.setenv("SONGGEN_DATA", str(tmp_path / "data"))
+    return tmp_path
+
+
+def test_run_drawn_with_perplexity_hyperparameters_and_serving(env):
+    first = write_run(env / "runs", run_id="run-1")
+    second = write_run(env / "runs", run_id="run-2", loss0=6.0)
+    at = open_page(PAGE)
+    assert not at.exception and not at.error and not at.warning
+
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["encoding"]["x"]["field"] == "step" and spec["encoding"]["y"]["field"] == "loss"
+    rows = chart_rows(charts[0])
+    assert {row["run"] for row in rows} == {"run-1 (SAMPLE)", "run-2 (SAMPLE)"}  # overlaid
+    run1 = sorted((r["split"], r["step"], r["loss"]) for r in rows if r["run"] == "run-1 (SAMPLE)")
+    expected = sorted([("train", p["step"], p["loss"]) for p in first["train_loss"]] +
+                      [("eval", p["step"], p["loss"]) for p in first["eval_loss"]])
+    assert [r[:2] for r in run1] == [e[:2] for e in expected] and [r[2] for r in run1] == pytest.approx([e[2] for e in expected])
+
+    metrics = {shown(m.label): m.value for m in at.metric}
+    assert metrics["run-1 (SAMPLE)"] == f"{first['final']['perplexity']:.2f}"
+    assert metrics["run-2 (SAMPLE)"] == f"{second['final']['perplexity']:.2f}"
+
+    hyper = at.dataframe[0].value
+    assert hyper.loc["learning_rate", "run-1 (SAMPLE)"] == "3e-05" and hyper.loc["block_size", "run-2 (SAMPLE)"] == "64"
+    assert hyper.loc["gradient_accumulation_steps", "run-1 (SAMPLE)"] == "4"
+
+    summary = at.dataframe[1].value
+    assert list(summary["run"]) == ["run-1", "run-2"] and list(summary["data"]) == ["SAMPLE", "SAMPLE"]
+    assert summary["perplexity"].iloc[0] == pytest.approx(first["final"]["perplexity"])
+
+    serving = at.dataframe[2].value.set_index("genre")
+    assert serving.loc["rock", "from"] == "trained folder"
+    assert serving.loc["rock", "model"] == f"path:{(env / 'models' / 'rock').resolve()}"
+    assert serving.loc["pop", "model"] == "embedded:gemma3-270m" and serving.loc["pop", "from"].startswith("configured")
+
+    # Deselect one run: only the other is drawn.
+    at.multiselect(key="training_runs").set_value(["rock/run-2"]).run()
+    rows = chart_rows(at.get("vega_lite_chart")[0])
+    assert {row["run"] for row in rows} == {"run-2 (SAMPLE)"} and len(at.metric) == 1
+
+
+def test_no_runs_shows_how_to_make_one(env):
+    at = open_page(PAGE)
+    assert not at.exception and not at.error and at.info
+    assert "No training runs yet" in at.info[0].value
+    assert any("python -m training finetune --genre" in c.value for c in at.code)
+    assert not at.get("vega_lite_chart")
+
+
+def test_unreadable_log_is_reported_not_fatal(env):
+    write_run(env / "runs", run_id="good")
+    broken = env / "runs" / "pop" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "log.json").write_text("{not json", encoding="utf-8")
+    listing = list_runs(env / "runs")
+    assert [r.run_id for r in listing] == ["good"] and [p.parent.name for p, _ in listing.problems] == ["broken"]
+
+    at = open_page(PAGE)
+    assert not at.exception and not at.error
+    assert any("broken" in shown(w.value) and "unreadable" in shown(w.value) for w in at.warning)
+    assert len(at.get("vega_lite_chart")) == 1 and "good (SAMPLE)" in {shown(m.label) for m in at.metric}

@@ -1,0 +1,140 @@
+"""The fine-tuning runs on disk: every `runs/<genre>/<run-id>/log.json` that `training.finetune` wrote.
+
+`list_runs()` reads them all (no Streamlit here; the Training page draws them).
+A log that cannot be read (missing, not JSON, not the expected shape) is
+skipped and reported in `RunListing.problems`, never raised. Hidden folders
+(`.<run-id>.tmp`, a run still being written) are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from songgen_core.registry import PROJECT_ROOT
+
+
+def default_runs_dir() -> Path:
+    """`SONGGEN_RUNS`, or `<project>/runs`."""
+    return Path(os.environ.get("SONGGEN_RUNS") or PROJECT_ROOT / "runs")
+
+
+@dataclass
+class Run:
+    """One fine-tuning run, as its `log.json` describes it."""
+
+    genre: str
+    run_id: str
+    path: Path  # the log.json
+    base: str | None
+    sample: bool
+    started: str | None
+    finished: str | None
+    train_loss: list[tuple[int, float]]  # (step, loss)
+    eval_loss: list[tuple[int, float]]
+    hyperparameters: dict
+    final_step: int | None
+    final_eval_loss: float | None
+    perplexity: float | None
+    sizes: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.genre}/{self.run_id}"
+
+
+class RunListing(list):
+    """The readable runs (a list of `Run`), plus `problems`: (path, reason) for each unreadable log."""
+
+    def __init__(self, runs=(), problems=None):
+        super().__init__(runs)
+        self.problems = list(problems or [])
+
+
+class _BadLog(ValueError):
+    pass
+
+
+def _points(rows, name: str) -> list[tuple[int, float]]:
+    if not isinstance(rows, list):
+        raise _BadLog(f"{name} is not a list")
+    points = []
+    for row in rows:
+        try:
+            step, loss = int(row["step"]), float(row["loss"])
+        except (TypeError, KeyError, ValueError):
+            raise _BadLog(f"{name} has a row without a numeric step and loss: {row!r}") from None
+        points.append((step, loss))
+    return sorted(points)
+
+
+def _number(value) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def read_run(log_path: Path) -> Run:
+    """One run from its `log.json`. Raises `ValueError` (or `OSError`) naming what is wrong."""
+    log_path = Path(log_path)
+    data = json.loads(log_path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise _BadLog("not a JSON object")
+    for key in ("train_loss", "eval_loss"):
+        if key not in data:
+            raise _BadLog(f"no {key!r} entry")
+    hyper = data.get("hyperparameters") or {}
+    final = data.get("final") or {}
+    if not isinstance(hyper, dict) or not isinstance(final, dict):
+        raise _BadLog("'hyperparameters' and 'final' must be objects")
+    eval_points = _points(data["eval_loss"], "eval_loss")
+    final_loss = _number(final.get("eval_loss"))
+    perplexity = _number(final.get("perplexity"))
+    if perplexity is None and final_loss is not None and final_loss < 700:
+        perplexity = math.exp(final_loss)
+    step = final.get("step")
+    return Run(
+        genre=str(data.get("genre") or log_path.parent.parent.name),
+        run_id=str(data.get("run_id") or log_path.parent.name),
+        path=log_path,
+        base=data.get("base"),
+        sample=bool(data.get("sample")),
+        started=data.get("started"),
+        finished=data.get("finished"),
+        train_loss=_points(data["train_loss"], "train_loss"),
+        eval_loss=eval_points,
+        hyperparameters=hyper,
+        final_step=int(step) if isinstance(step, (int, float)) else None,
+        final_eval_loss=final_loss,
+        perplexity=perplexity,
+        sizes=data.get("sizes") if isinstance(data.get("sizes"), dict) else {},
+    )
+
+
+def list_runs(runs_dir=None) -> RunListing:
+    """Every readable run under `runs_dir` (default `default_runs_dir()`), by genre then start time.
+
+    Unreadable logs are skipped and listed in the result's `problems`."""
+    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    runs, problems = [], []
+    if not root.is_dir():
+        return RunListing(runs, problems)
+    for genre_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for run_dir in sorted(p for p in genre_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            log_path = run_dir / "log.json"
+            if not log_path.exists():
+                problems.append((log_path, "no log.json"))
+                continue
+            try:
+                runs.append(read_run(log_path))
+            except (OSError, ValueError, TypeError) as error:  # JSONDecodeError is a ValueError
+                problems.append((log_path, f"{type(error).__name__ if not isinstance(error, _BadLog) else 'bad log'}: {error}"))
+    runs.sort(key=lambda r: (r.genre, r.started or "", r.run_id))
+    return RunListing(runs, problems)
