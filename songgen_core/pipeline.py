@@ -8,7 +8,6 @@ half-written and an earlier song in the target untouched.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -20,6 +19,7 @@ from typing import Callable
 from . import __version__
 from .audio import write_midi, write_mp3, write_wav
 from .errors import InvalidRequestError
+from .files import replace_folder, write_json
 from .lyrics import LyricsRequest, LyricsResult, generate_lyrics, stream_lyrics
 from .music.generate import generate_music
 from .music.request import MusicRequest, MusicResult
@@ -187,25 +187,9 @@ def write_song_folder(target: Path, lyrics: LyricsResult, music: MusicResult, in
 def _move_into_place(work: Path, target: Path, overwrite: bool) -> None:
     if target.is_dir() and not any(target.iterdir()):
         target.rmdir()
-    if not target.exists():
-        os.replace(work, target)
-        return
-    _check_target(target, overwrite)
-    backup = target.with_name(f".{target.name}.old-{os.getpid()}")
-    os.replace(target, backup)
-    try:
-        os.replace(work, target)
-    except BaseException:
-        os.replace(backup, target)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write `data` as indented UTF-8 JSON, atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    if target.exists():
+        _check_target(target, overwrite)  # it may have filled up while the song was made
+    replace_folder(work, target)
 
 
 def _jsonable(value):

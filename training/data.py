@@ -25,7 +25,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -37,6 +36,7 @@ from typing import Iterator
 import pandas as pd
 
 from songgen_core.errors import SongGenError
+from songgen_core.files import replace_folder
 from songgen_core.prompts import format_song
 
 COLUMNS = ("title", "tag", "artist", "year", "views", "features", "lyrics", "id", "language_cld3", "language_ft", "language")
@@ -334,14 +334,7 @@ def prepare(path, out_dir, options: CleaningOptions | None = None, chunksize: in
                 f.close()
         manifest = {"dataset": str(Path(path).resolve()), "options": options.as_dict(), "sizes": cleaner.sizes(), "counts": dict(cleaner.counts)}
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}-old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out_dir, old)
-            os.replace(work, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(work, out_dir)
+        replace_folder(work, out_dir)
         return manifest
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

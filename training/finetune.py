@@ -24,7 +24,6 @@ the main process (`trainer.is_world_process_zero()`) writes logs and moves folde
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -34,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from songgen_core.errors import ModelUnavailableError, SongGenError
+from songgen_core.files import replace_folder, write_json
 from songgen_core.registry import DEFAULT_MODELS_DIR, GENRE_NAME, PROJECT_ROOT
 
 from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
@@ -190,22 +190,6 @@ def _broadcast(value, training_args):
     return value
 
 
-def _move_into_place(work: Path, target: Path) -> None:
-    """Replace `target` with `work` (two renames; the old folder is removed last)."""
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{work.name.rsplit('-', 1)[-1]}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        try:
-            os.replace(work, target)
-        except BaseException:
-            os.replace(old, target)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(work, target)
-
-
 def summarise_log(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
     """(train losses, eval losses) as `{"step", "epoch", "loss"}` rows; one eval row per step (the last)."""
     train, evals = [], {}
@@ -314,7 +298,7 @@ def finetune(args: FinetuneArguments) -> dict:
             "versions": _versions(),
         }
         _write_run(runs_dir, run_id, log, metrics)
-        _move_into_place(work, target)
+        replace_folder(work, target)
         return log
     except BaseException:
         if main:
@@ -340,7 +324,7 @@ def _write_run(runs_dir: Path, run_id: str, log: dict, metrics: dict) -> Path:
     work.mkdir()
     try:
         for name, data in (("log.json", log), ("metrics.json", metrics)):
-            (work / name).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+            write_json(work / name, data)
         os.replace(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)

@@ -26,11 +26,12 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+from songgen_core.files import write_json
 
 from .data import DEFAULT_CHUNKSIZE, TAGS, Cleaner, CleaningOptions, DatasetError, iter_chunks, lyric_lines
 
@@ -166,11 +167,7 @@ def dataset_stats(path, options: CleaningOptions | None = None, cache_dir=None, 
 
 def _write_json(target: Path, data: dict) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-    os.replace(tmp, target)
+    write_json(target, data)
 
 
 def main(argv: list[str] | None = None) -> int:
