@@ -60,19 +60,17 @@ def unload_all() -> None:
 def _load(source: ModelSource, device: str) -> LyricsModel:
     import time
 
-    import torch
-
     started = time.perf_counter()
     folder, description = _resolve_folder(source)
     preset = os.environ.get("SONGGEN_CPU_PRESET", "fast")
     cpu_optimized = device == "cpu" and preset != "off"
     bundle = _optimized_bundle_path(source, preset) if cpu_optimized else None
-    if bundle is not None and bundle.is_file():
-        model, tokenizer = _read_bundle(bundle) or _read_folder(source, folder, device, preset if cpu_optimized else None)
-    else:
-        model, tokenizer = _read_folder(source, folder, device, preset if cpu_optimized else None)
-        if bundle is not None:
-            _write_bundle(bundle, model, tokenizer)
+    loaded = _read_bundle(bundle) if bundle is not None and bundle.is_file() else None
+    if loaded is None:
+        loaded = _read_folder(source, folder, device, preset if cpu_optimized else None)
+        if bundle is not None:  # also rewrites a cache entry that could not be read
+            _write_bundle(bundle, *loaded)
+    model, tokenizer = loaded
 
     end_id = tokenizer.convert_tokens_to_ids(END_OF_LYRICS) if END_OF_LYRICS in tokenizer.get_vocab() else None
     eos_ids = {i for i in (tokenizer.eos_token_id, end_id) if i is not None}
