@@ -51,6 +51,12 @@ def load_lyrics_model(source: ModelSource, device: str | None = None) -> LyricsM
         return _cache[key]
 
 
+def loaded_sources(device: str) -> set[str]:
+    """The sources ("kind:ref") of the models loaded in this process on `device`."""
+    with _cache_lock:
+        return {source for source, dev in _cache if dev == device}
+
+
 def unload_all() -> None:
     """Forget every loaded model (tests, and freeing GPU memory)."""
     with _cache_lock:

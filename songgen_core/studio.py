@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .device import default_device, describe_device
 from .errors import InvalidRequestError
-from .loading import _cache as _loaded_models
+from .loading import loaded_sources
 from .lyrics import LyricsRequest
 from .registry import Registry, load_registry
 
@@ -19,8 +19,7 @@ from .registry import Registry, load_registry
 def model_status(registry: Registry | None = None) -> list[dict]:
     """One row per genre: its model source and whether it is loaded in this process."""
     registry = registry or load_registry()
-    device = default_device()
-    loaded = {source for source, dev in _loaded_models if dev == device}
+    loaded = loaded_sources(default_device())
     return [
         {
             "genre": genre,
