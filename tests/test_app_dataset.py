@@ -55,7 +55,7 @@ def test_sample_counts_equal_training_stats(env):
 
 def test_bad_paths_show_the_error_and_the_page_keeps_working(env):
     at = open_page(PAGE)
-    at.radio(key="dataset_source").set_value("Full dataset (local CSV)").run()
+    at.radio(key="dataset_source").set_value("Full dataset (local CSV or hub)").run()
     assert not at.exception and at.info and not at.get("vega_lite_chart")
 
     at.text_input(key="dataset_path").set_value(str(env / "missing.csv")).run()
@@ -66,6 +66,9 @@ def test_bad_paths_show_the_error_and_the_page_keeps_working(env):
     at.text_input(key="dataset_path").set_value(str(bad)).run()
     assert not at.exception and any("not in the Genius schema" in e for e in errors_shown(at))
     assert not at.get("vega_lite_chart")
+
+    at.text_input(key="dataset_path").set_value("hub:sebastiandizon/genius-song-lyrics").run()  # the tests run offline
+    assert not at.exception and any("HF_HUB_OFFLINE" in e for e in errors_shown(at))
 
     at.radio(key="dataset_source").set_value("Bundled SAMPLE").run()
     assert not at.exception and not at.error and len(at.get("vega_lite_chart")) == 5

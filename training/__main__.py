@@ -23,7 +23,8 @@ def _prepare(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m training prepare",
                                      description="Clean, split 90/10 and format a Genius CSV into <out>/<genre>/{train,test}.jsonl.")
-    parser.add_argument("path", type=Path, help="a CSV in the Genius schema (training/sample/genius_sample.csv is the bundled sample)")
+    parser.add_argument("path", help="a CSV in the Genius schema (training/sample/genius_sample.csv is the bundled sample), "
+                        "or hub:owner/name[/file.csv] (hub:sebastiandizon/genius-song-lyrics), streamed")
     parser.add_argument("--out", type=Path, default=Path("data/prepared"), help="output folder (default: data/prepared)")
     parser.add_argument("--genres", default=",".join(CleaningOptions().genres), help="the chosen genres (comma-separated)")
     parser.add_argument("--strict-language", action="store_true", help="also require language_cld3 and language_ft to agree")

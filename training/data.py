@@ -1,29 +1,29 @@
 """Streaming reader, validation, cleaning, splitting and formatting of a Genius lyrics CSV.
 
-The dataset (`sebastiandizon/genius-song-lyrics`, 9 GB) is read in chunks of
-`chunksize` rows with `pandas.read_csv(..., chunksize=...)`; no step holds the
-whole file. The one thing that grows with the data is the de-duplication set:
-an 8-byte hash per kept song (about 60 bytes each in a Python set, some 200 MB
-for the 3 million English songs of rock, pop and rap).
+The dataset (`sebastiandizon/genius-song-lyrics`, 9 GB) is parsed block by block by
+pyarrow's streaming CSV reader (`pyarrow.csv.open_csv`), from a local file or a hub
+stream (`training.source`); no step holds the whole file. What grows with the data
+is the de-duplication set: an 8-byte key per kept song (about 70 bytes each in a
+Python set, some 200 MB for the 3 million English songs of rock, pop and rap).
 
 Cleaning, in order (the counts of each drop are in `Cleaner.counts`):
   1. language: `language == "en"` (the original design); with `strict_language`
      `language_cld3` and `language_ft` must say "en" too;
   2. genre: `tag` in the chosen genres;
-  3. lyrics: section headers normalised (`[Chorus: Artist & Guest]` -> `[Chorus]`),
-     spaces trimmed, runs of blank lines collapsed; songs left empty (or only
-     headers) and Genius's placeholder texts are dropped;
-  4. duplicates: the first song with the same normalised lyrics (headers, case,
+  3. lyrics: songs without a sung line (empty, or only section headers) and
+     Genius's placeholder texts are dropped (`training.lyrics_scan` has the exact rules);
+  4. duplicates: the first song with the same lyrics key (headers, case,
      punctuation and spacing ignored) is kept, in file order.
-Split: a song is in the test set when a seeded hash of its id falls in the
-lowest `test_fraction` (10%); stable across runs and machines, and independent
+The kept songs' lyrics are cleaned for training: section headers normalised
+(`[Chorus: Artist & Guest]` -> `[Chorus]`), trailing spaces trimmed, runs of
+blank lines collapsed.
+Split: a song is in the test set when a seeded hash of its id (splitmix64) falls in
+the lowest `test_fraction` (10%); stable across runs and machines, and independent
 of the file's order, so no test song is ever in the train set.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import re
 import shutil
@@ -33,22 +33,28 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
-from songgen_core.errors import SongGenError
 from songgen_core.files import replace_folder
 from songgen_core.prompts import format_song
 
-COLUMNS = ("title", "tag", "artist", "year", "views", "features", "lyrics", "id", "language_cld3", "language_ft", "language")
+from .errors import DatasetError
+from .lyrics_scan import OK, PROBLEM_NAMES, scan_lyrics, scan_one, sung_lines
+from .source import COLUMNS, DatasetSource, read_header, resolve_source
+
 TAGS = ("pop", "rap", "rock", "rb", "misc", "country")
 DEFAULT_GENRES = ("rock", "pop", "rap")  # the original design's choice
 INTEGER_COLUMNS = ("year", "views", "id")
 SAMPLE_PATH = Path(__file__).resolve().parent / "sample" / "genius_sample.csv"
-DEFAULT_CHUNKSIZE = 20_000
+DEFAULT_CHUNKSIZE = 50_000
+READ_BLOCK = 4 << 20  # bytes pyarrow parses at a time (measured fastest here among 1-32 MiB)
 
-
-class DatasetError(SongGenError):
-    """A dataset file is missing, has the wrong columns or types, or leaves a genre without songs."""
+__all__ = ["COLUMNS", "TAGS", "DEFAULT_GENRES", "SAMPLE_PATH", "DatasetError", "DatasetSource", "resolve_source",
+           "CleaningOptions", "Cleaner", "Song", "iter_batches", "iter_songs", "iter_texts", "prepare",
+           "clean_lyrics", "normalise_headers", "lyric_lines", "problem_of", "lyrics_key", "split_of"]
 
 
 @dataclass(frozen=True)
@@ -75,72 +81,75 @@ class CleaningOptions:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def read_header(path) -> list[str]:
-    """The CSV's column names, checked against the Genius schema (missing, extra, repeated)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"no dataset file at {path}")
-    with open(path, newline="", encoding="utf-8") as f:
-        try:
-            header = next(csv.reader(f))
-        except StopIteration:
-            raise DatasetError(f"{path.name} is empty: expected a header with the columns {', '.join(COLUMNS)}") from None
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise DatasetError(f"{path.name} is not a readable CSV file: {e}") from None
-    header = [h.strip().lstrip("\ufeff") for h in header]
-    problems = []
-    missing = [c for c in COLUMNS if c not in header]
-    extra = [c for c in header if c not in COLUMNS]
-    repeated = sorted({c for c in header if header.count(c) > 1})
-    if missing:
-        problems.append(f"missing column(s): {', '.join(missing)}")
-    if extra:
-        problems.append(f"unexpected column(s): {', '.join(extra)}")
-    if repeated:
-        problems.append(f"repeated column(s): {', '.join(repeated)}")
-    if problems:
-        raise DatasetError(f"{path.name} is not in the Genius schema: {'; '.join(problems)} (expected exactly: {', '.join(COLUMNS)})")
-    return header
+def iter_batches(source, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[pa.RecordBatch]:
+    """Validated chunks of at most `chunksize` rows: text columns as strings ("" when
+    missing), year/views/id as int64 (-1 for a missing year or views).
 
-
-def iter_chunks(path, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[pd.DataFrame]:
-    """Validated chunks of the CSV: text columns as str ("" when missing), year/views/id as int64.
-
-    Raises `DatasetError` naming the column, the data row (1-based, header excluded)
-    and the value when a year, views or id is not a whole number, an id is missing,
-    or a tag is not one of the six Genius tags.
+    `source` is a path, `hub:owner/name[/file.csv]` or a `DatasetSource`. Raises
+    `DatasetError` for a missing file, a header outside the Genius schema, a row
+    that cannot be parsed, and naming the column, the data row (1-based, header
+    excluded) and the value when a year, views or id is not a whole number, an id
+    is missing, or a tag is not one of the six Genius tags.
     """
-    read_header(path)
+    source = resolve_source(source)
+    header = read_header(source)
     first_row = 1
     try:
-        reader = pd.read_csv(path, chunksize=chunksize, dtype=str, keep_default_na=False, encoding="utf-8")
-        for chunk in reader:
-            chunk = chunk[list(COLUMNS)]
-            chunk.index = range(first_row, first_row + len(chunk))
-            for column in INTEGER_COLUMNS:
-                chunk[column] = _integers(chunk[column], column, required=(column == "id"))
-            bad_tag = ~chunk["tag"].isin(TAGS)
-            if bad_tag.any():
-                row = bad_tag.idxmax()
-                raise DatasetError(f"column 'tag' holds {chunk.at[row, 'tag']!r} in data row {row}; the Genius tags are: {', '.join(TAGS)}")
-            first_row += len(chunk)
-            yield chunk
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise DatasetError(f"{Path(path).name} could not be parsed as CSV near data row {first_row}: {e}") from None
+        with source.open() as raw:
+            reader = pcsv.open_csv(
+                raw,
+                read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=READ_BLOCK),
+                parse_options=pcsv.ParseOptions(newlines_in_values=True),
+                convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header}, include_columns=list(COLUMNS),
+                                                    strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+            for batch in reader:
+                for start in range(0, batch.num_rows, chunksize):
+                    chunk = _validated(batch.slice(start, chunksize), first_row)
+                    first_row += chunk.num_rows
+                    yield chunk
+    except (pa.ArrowInvalid, UnicodeDecodeError) as e:
+        raise DatasetError(f"{source.name} could not be parsed as CSV near data row {first_row}: {str(e).splitlines()[0]}") from None
 
 
-def _integers(values: pd.Series, column: str, required: bool) -> pd.Series:
-    text = values.str.strip()
-    numbers = pd.to_numeric(text, errors="coerce")
-    empty = text == ""
-    bad = (numbers.isna() & ~empty) | (numbers.notna() & (numbers != numbers.round()))
+def _validated(batch: pa.RecordBatch, first_row: int) -> pa.RecordBatch:
+    columns = {name: batch.column(name) for name in COLUMNS}
+    for name in INTEGER_COLUMNS:
+        columns[name] = _integers(columns[name], name, first_row, required=(name == "id"))
+    bad_tag = pc.invert(pc.is_in(columns["tag"], value_set=pa.array(TAGS)))
+    if pc.any(bad_tag).as_py():
+        i = _first_true(bad_tag)
+        raise DatasetError(f"column 'tag' holds {columns['tag'][i].as_py()!r} in data row {first_row + i}; "
+                           f"the Genius tags are: {', '.join(TAGS)}")
+    return pa.RecordBatch.from_arrays([columns[c] for c in COLUMNS], names=list(COLUMNS))
+
+
+_WHOLE = r"^[+-]?[0-9]+(\.0*)?$"
+
+
+def _integers(values: pa.Array, column: str, first_row: int, required: bool) -> pa.Array:
+    try:
+        return pc.cast(values, pa.int64())  # the common case: every value a plain whole number
+    except pa.ArrowInvalid:
+        pass  # empty, padded, "2000.0" or wrong: the careful path below
+    text = pc.utf8_trim_whitespace(values)
+    empty = pc.equal(text, "")
+    bad = pc.and_(pc.invert(empty), pc.invert(pc.match_substring_regex(text, _WHOLE)))
     if required:
-        bad |= empty
-    if bad.any():
-        row = bad.idxmax()
-        raise DatasetError(f"column {column!r} must hold whole numbers; data row {row} has {values.at[row]!r}")
+        bad = pc.or_(bad, empty)
+    if pc.any(bad).as_py():
+        i = _first_true(bad)
+        raise DatasetError(f"column {column!r} must hold whole numbers; data row {first_row + i} has {values[i].as_py()!r}")
     # Missing years/views (allowed, though the real dataset has none) become -1.
-    return numbers.fillna(-1).astype("int64")
+    text = pc.if_else(empty, "-1", pc.replace_substring_regex(text, r"\.0*$", ""))
+    try:
+        return pc.cast(text, pa.int64())
+    except pa.ArrowInvalid:  # beyond int64
+        raise DatasetError(f"column {column!r} holds a number too large for 64 bits near data row {first_row}") from None
+
+
+def _first_true(mask: pa.Array) -> int:
+    return int(np.flatnonzero(mask.to_numpy(zero_copy_only=False))[0])
 
 
 # ---------------------------------------------------------------------------------------------- cleaning
@@ -148,15 +157,6 @@ def _integers(values: pd.Series, column: str, required: bool) -> pd.Series:
 _HEADER = re.compile(r"^[ \t]*\[([^\]\[:\n]*?)[ \t]*(?::[^\]\n]*)?\][ \t]*$", re.MULTILINE)
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 _BLANK_RUNS = re.compile(r"\n{3,}")
-_HEADER_LINE = re.compile(r"^\[[^\]\n]*\]$")
-_PLACEHOLDERS = (
-    "lyrics for this song have yet to be released",
-    "lyrics for this song have yet to be transcribed",
-    "lyrics will be available",
-    "this song is an instrumental",
-    "we don't have the lyrics",
-)
-_WORDLESS = re.compile(r"[\W_]+")
 
 
 def normalise_headers(lyrics: str) -> str:
@@ -182,32 +182,45 @@ def clean_lyrics(lyrics: str) -> str:
     return text.strip()
 
 
-def lyric_lines(cleaned: str) -> list[str]:
-    """The sung lines: not blank, not a section header."""
-    return [line for line in cleaned.split("\n") if line.strip() and not _HEADER_LINE.match(line.strip())]
+def lyric_lines(lyrics: str) -> list[str]:
+    """The sung lines, stripped: not blank, not a section header."""
+    return sung_lines(lyrics)
 
 
-def problem_of(cleaned: str) -> str | None:
+def problem_of(lyrics: str) -> str | None:
     """"empty" (nothing but headers or space), "placeholder" (Genius's stand-in text) or None."""
-    lines = lyric_lines(cleaned)
-    if not lines:
-        return "empty"
-    start = " ".join(lines[:2]).lower()
-    if any(start.startswith(p) for p in _PLACEHOLDERS):
-        return "placeholder"
-    return None
+    return PROBLEM_NAMES.get(scan_one(lyrics)[0])
 
 
-def lyrics_key(cleaned: str) -> int:
-    """An 8-byte hash of the lyrics with headers, case, punctuation and spacing ignored."""
-    words = _WORDLESS.sub(" ", " ".join(lyric_lines(cleaned)).lower()).split()
-    return int.from_bytes(hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest(), "big")
+def lyrics_key(lyrics: str) -> int:
+    """The 64-bit de-duplication key: the same for copies that differ in headers, case, punctuation or spacing."""
+    return scan_one(lyrics)[3]
+
+
+_GOLDEN = 0x9E3779B97F4A7C15
+_MASK = (1 << 64) - 1
 
 
 def split_of(song_id: int, seed: int = 42, test_fraction: float = 0.1) -> str:
-    """"test" or "train", from a seeded hash of the song id alone."""
-    digest = hashlib.blake2b(f"{seed}:{int(song_id)}".encode(), digest_size=8).digest()
-    return "test" if int.from_bytes(digest, "big") / 2**64 < test_fraction else "train"
+    """"test" or "train", from a seeded hash (splitmix64) of the song id alone."""
+    z = (int(song_id) * _GOLDEN + seed) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    z ^= z >> 31
+    return "test" if z < _threshold(test_fraction) else "train"
+
+
+def _threshold(test_fraction: float) -> int:
+    return min(int(test_fraction * 2**64), _MASK)
+
+
+def test_mask(ids: np.ndarray, seed: int = 42, test_fraction: float = 0.1) -> np.ndarray:
+    """`split_of(id) == "test"` for a whole array of ids at once."""
+    z = ids.astype(np.int64).view(np.uint64) * np.uint64(_GOLDEN) + np.uint64(seed % 2**64)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    return z < np.uint64(_threshold(test_fraction))
 
 
 @dataclass
@@ -235,46 +248,60 @@ class Cleaner:
     counts: Counter = field(default_factory=Counter)
     _seen: set = field(default_factory=set, repr=False)
 
-    def language_mask(self, chunk: pd.DataFrame) -> pd.Series:
+    def language_mask(self, batch: pa.RecordBatch) -> np.ndarray:
         lang = self.options.language
-        mask = chunk["language"] == lang
+        mask = _equals(batch.column("language"), lang)
         if self.options.strict_language:
-            mask &= (chunk["language_cld3"] == lang) & (chunk["language_ft"] == lang)
+            mask &= _equals(batch.column("language_cld3"), lang) & _equals(batch.column("language_ft"), lang)
         return mask
 
-    def clean(self, chunk: pd.DataFrame) -> pd.DataFrame:
-        """The chunk's kept songs: cleaned `lyrics`, plus a `split` column ("train"/"test")."""
-        self.counts["rows"] += len(chunk)
-        lang = self.language_mask(chunk)
+    def screen(self, batch: pa.RecordBatch) -> dict[str, np.ndarray]:
+        """The chunk's candidate songs before de-duplication (chosen language and genre, a sung
+        line, no placeholder): their row `index`, `key`, `words` and `lines`. Counts the drops."""
+        self.counts["rows"] += batch.num_rows
+        lang = self.language_mask(batch)
         self.counts["dropped_language"] += int((~lang).sum())
-        genre = chunk["tag"].isin(self.options.genres)
+        genre = pc.is_in(batch.column("tag"), value_set=pa.array(self.options.genres)).to_numpy(zero_copy_only=False)
         self.counts["dropped_genre"] += int((lang & ~genre).sum())
-        songs = chunk[lang & genre].copy()
-        songs["lyrics"] = songs["lyrics"].map(clean_lyrics)
-        keep = []
-        for text in songs["lyrics"]:
-            problem = problem_of(text)
-            if problem is None:
-                key = lyrics_key(text)
-                if key in self._seen:
-                    problem = "duplicate"
-                else:
-                    self._seen.add(key)
-            if problem:
-                self.counts[f"dropped_{problem}"] += 1
-            keep.append(problem is None)
-        songs = songs.loc[pd.Series(keep, index=songs.index, dtype=bool)]  # a plain empty list would select columns
-        o = self.options
-        songs["split"] = [split_of(i, o.seed, o.test_fraction) for i in songs["id"]]
-        self.counts["kept"] += len(songs)
-        for (tag, split), n in songs.groupby(["tag", "split"]).size().items():
-            self.counts[f"{split}:{tag}"] += int(n)
-        return songs
+        wanted = lang & genre
+        scan = scan_lyrics(batch.column("lyrics"), wanted)
+        problem = scan["problem"]
+        for code, name in PROBLEM_NAMES.items():
+            self.counts[f"dropped_{name}"] += int((wanted & (problem == code)).sum())
+        index = np.flatnonzero(wanted & (problem == OK))
+        return {"index": index, "key": scan["key"][index], "words": scan["words"][index], "lines": scan["lines"][index]}
 
-    def check(self, path) -> None:
+    def clean(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """The chunk's kept songs (lyrics as in the file) with `words`, `lines` (sung) and
+        `split` ("train"/"test") columns added; a song whose key was seen before is dropped."""
+        found = self.screen(batch)
+        unique, first = np.unique(found["key"], return_index=True)  # the first of each key inside the chunk
+        fresh = np.fromiter((k not in self._seen for k in unique.tolist()), dtype=bool, count=len(unique))
+        self._seen.update(unique[fresh].tolist())
+        chosen = np.sort(first[fresh])
+        songs = batch.take(pa.array(found["index"][chosen], type=pa.int64()))
+        is_test = self.count_kept(songs.column("tag").to_numpy(zero_copy_only=False), songs.column("id").to_numpy(), len(found["key"]))
+        return songs.append_column("words", pa.array(found["words"][chosen])) \
+                    .append_column("lines", pa.array(found["lines"][chosen])) \
+                    .append_column("split", pa.array(np.where(is_test, "test", "train")))
+
+    def count_kept(self, tags: np.ndarray, ids: np.ndarray, candidates: int) -> np.ndarray:
+        """Count kept songs per genre and split (and the duplicates among `candidates`); their test mask."""
+        o = self.options
+        is_test = test_mask(ids, o.seed, o.test_fraction)
+        self.counts["dropped_duplicate"] += candidates - len(ids)
+        self.counts["kept"] += len(ids)
+        for tag in o.genres:
+            of_tag = tags == tag
+            test = int((of_tag & is_test).sum())
+            self.counts[f"test:{tag}"] += test
+            self.counts[f"train:{tag}"] += int(of_tag.sum()) - test
+        return is_test
+
+    def check(self, name) -> None:
         """Raise `DatasetError` when no song, or no song of a chosen genre, survived the cleaning."""
         c = self.counts
-        name = Path(path).name
+        name = getattr(name, "name", None) or Path(str(name)).name
         if c["rows"] == 0:
             raise DatasetError(f"{name} has a header but no rows")
         if c["kept"] == 0:
@@ -293,14 +320,20 @@ class Cleaner:
         return {g: {s: self.counts[f"{s}:{g}"] for s in ("train", "test")} for g in self.options.genres}
 
 
-def iter_songs(path, options: CleaningOptions | None = None, chunksize: int = DEFAULT_CHUNKSIZE, cleaner: Cleaner | None = None) -> Iterator[Song]:
-    """Every kept song in file order. After the last one, raises `DatasetError` if a chosen
-    genre got no songs (so a consumer that writes files should write them aside first)."""
+def _equals(column: pa.Array, value: str) -> np.ndarray:
+    return pc.equal(column, value).to_numpy(zero_copy_only=False)
+
+
+def iter_songs(source, options: CleaningOptions | None = None, chunksize: int = DEFAULT_CHUNKSIZE, cleaner: Cleaner | None = None) -> Iterator[Song]:
+    """Every kept song in file order, its lyrics cleaned for training. After the last one,
+    raises `DatasetError` if a chosen genre got no songs (so a consumer that writes files
+    should write them aside first)."""
+    source = resolve_source(source)
     cleaner = cleaner or Cleaner(options or CleaningOptions())
-    for chunk in iter_chunks(path, chunksize):
-        for row in cleaner.clean(chunk).itertuples(index=False):
-            yield Song(int(row.id), row.title, row.artist, row.tag, int(row.year), int(row.views), row.lyrics, row.split)
-    cleaner.check(path)
+    for batch in iter_batches(source, chunksize):
+        for row in cleaner.clean(batch).to_pylist():
+            yield Song(row["id"], row["title"], row["artist"], row["tag"], row["year"], row["views"], clean_lyrics(row["lyrics"]), row["split"])
+    cleaner.check(source)
 
 
 def iter_texts(path, genre: str, split: str, options: CleaningOptions | None = None, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[str]:
@@ -316,6 +349,7 @@ def prepare(path, out_dir, options: CleaningOptions | None = None, chunksize: in
     `<out_dir>/manifest.json`, in one pass. Written to a folder beside `out_dir` and moved
     into place only when complete, so a failure leaves an earlier `out_dir` intact."""
     options = options or CleaningOptions()
+    source = resolve_source(path)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
@@ -327,12 +361,12 @@ def prepare(path, out_dir, options: CleaningOptions | None = None, chunksize: in
                 files[genre, split] = open(work / genre / f"{split}.jsonl", "w", encoding="utf-8")
         cleaner = Cleaner(options)
         try:
-            for song in iter_songs(path, options, chunksize, cleaner):
+            for song in iter_songs(source, options, chunksize, cleaner):
                 files[song.tag, song.split].write(json.dumps({"id": song.id, "text": song.text}, ensure_ascii=False) + "\n")
         finally:
             for f in files.values():
                 f.close()
-        manifest = {"dataset": str(Path(path).resolve()), "options": options.as_dict(), "sizes": cleaner.sizes(), "counts": dict(cleaner.counts)}
+        manifest = {"dataset": source.label, "options": options.as_dict(), "sizes": cleaner.sizes(), "counts": dict(cleaner.counts)}
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         replace_folder(work, out_dir)
         return manifest

@@ -3,8 +3,9 @@
     python -m training.stats PATH [--out FILE] [--strict-language] [--seed N] [--refresh]
 
 Memory is bounded by the chunk size plus fixed-size counters, except the
-de-duplication set of the cleaning (8 bytes of hash per kept song, see
-`training.data`). Counts, means, minima and maxima are exact; the lyrics-length
+small columns kept for the de-duplication at the end (key, tag, words, lines and
+id: about 30 bytes per English song, some 100 MB for the full dataset). The source is a local CSV or a hub file (`hub:owner/name`,
+streamed, see `training.source`). Counts, means, minima and maxima are exact; the lyrics-length
 medians are read off a bounded histogram (bins of `WORD_BIN` words and
 `LINE_BIN` lines, longer songs in the last bin), so they are approximate to
 within one bin.
@@ -30,12 +31,15 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from songgen_core.files import write_json
 
-from .data import DEFAULT_CHUNKSIZE, TAGS, Cleaner, CleaningOptions, DatasetError, iter_chunks, lyric_lines
+from .data import DEFAULT_CHUNKSIZE, TAGS, Cleaner, CleaningOptions, DatasetError, iter_batches
+from .source import resolve_source
 
-STATS_VERSION = 1
+STATS_VERSION = 2
 WORD_BIN = 10
 LINE_BIN = 2
 MAX_BINS = 500  # words above 5,000 / lines above 1,000 share the last bin
@@ -45,12 +49,9 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("SONGGEN_CACHE") or Path.home() / ".cache" / "songgen") / "dataset_stats"
 
 
-def dataset_identity(path) -> dict:
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise DatasetError(f"no dataset file at {path}")
-    st = path.stat()
-    return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+def dataset_identity(source) -> dict:
+    """Path (or hub file), size and mtime (or blob id): the cache key of a dataset."""
+    return resolve_source(source).identity()
 
 
 class _Lengths:
@@ -92,42 +93,67 @@ class _Lengths:
         }
 
 
+def tag_codes(tags: pa.Array) -> np.ndarray:
+    """Each tag's position in `TAGS` (uint8); the tags were validated by the reader."""
+    return pc.index_in(tags, value_set=pa.array(TAGS)).to_numpy(zero_copy_only=False).astype(np.uint8)
+
+
+def _value_counts(column: pa.Array) -> dict[str, int]:
+    """Rows per value; an empty string counts as "(missing)"."""
+    counts = pc.value_counts(column)
+    return {(v or "(missing)"): int(n) for v, n in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())}
+
+
 def compute_stats(path, options: CleaningOptions | None = None, chunksize: int = DEFAULT_CHUNKSIZE) -> dict:
-    """One pass over the CSV; `options.genres` only marks the chosen genres, every tag is counted."""
+    """One pass over the CSV (a path, `hub:owner/name[/file]` or a `DatasetSource`);
+    `options.genres` only marks the chosen genres, every tag is counted."""
     options = options or CleaningOptions()
-    identity = dataset_identity(path)
+    source = resolve_source(path)
+    identity = source.identity()
     cleaner = Cleaner(CleaningOptions(genres=TAGS, strict_language=options.strict_language, language=options.language,
                                       seed=options.seed, test_fraction=options.test_fraction))
     tags_all, tags_lang, languages, years, views = Counter(), Counter(), Counter(), Counter(), Counter()
     words = {t: _Lengths(WORD_BIN) for t in TAGS}
     lines = {t: _Lengths(LINE_BIN) for t in TAGS}
-    for chunk in iter_chunks(path, chunksize):
-        tags_all.update(chunk["tag"].value_counts().to_dict())
-        tags_lang.update(chunk.loc[cleaner.language_mask(chunk), "tag"].value_counts().to_dict())
-        languages.update(chunk["language"].replace("", "(missing)").value_counts().to_dict())
-        year = chunk["year"]
-        decades = (year[year >= 0] // 10 * 10).astype(str)
-        years.update(decades.value_counts().to_dict())
+    candidates = []
+    for batch in iter_batches(source, chunksize):
+        tag = batch.column("tag")
+        tags_all.update(_value_counts(tag))
+        tags_lang.update(_value_counts(tag.filter(pa.array(cleaner.language_mask(batch)))))
+        languages.update(_value_counts(batch.column("language")))
+        year = batch.column("year").to_numpy()
+        decades, counts = np.unique(year[year >= 0] // 10 * 10, return_counts=True)
+        years.update({str(d): int(n) for d, n in zip(decades, counts)})
         years["(missing)"] += int((year < 0).sum())
-        v = chunk["views"].to_numpy()
+        v = batch.column("views").to_numpy()
         buckets = np.where(v > 0, np.floor(np.log10(np.maximum(v, 1))).astype(int), -1)
         for b, n in zip(*np.unique(buckets[v >= 0], return_counts=True)):
             views["0" if b < 0 else f"1e{b}"] += int(n)
         views["(missing)"] += int((v < 0).sum())
-        songs = cleaner.clean(chunk)
-        for tag, group in songs.groupby("tag"):
-            sung = [lyric_lines(text) for text in group["lyrics"]]
-            lines[tag].add(np.array([len(s) for s in sung], dtype=np.int64))
-            words[tag].add(np.array([sum(len(line.split()) for line in s) for s in sung], dtype=np.int64))
+        found = cleaner.screen(batch)
+        index = pa.array(found["index"], type=pa.int64())
+        candidates.append((found["key"], tag_codes(batch.column("tag").take(index)), found["words"].astype(np.int32),
+                           found["lines"].astype(np.int32), batch.column("id").take(index).to_numpy()))
+    # De-duplication at the end over the candidates' small columns (about 30 bytes a song,
+    # less than a set of keys): the first song of each key, in file order, is kept.
+    key, tag_code, n_words, n_lines, ids = (np.concatenate(parts) for parts in zip(*candidates)) if candidates else [np.zeros(0)] * 5
+    _, first = np.unique(key, return_index=True)
+    first.sort()
+    tag_code, n_words, n_lines, ids = tag_code[first], n_words[first], n_lines[first], ids[first]
+    cleaner.count_kept(np.asarray(TAGS)[tag_code.astype(np.int64)], ids.astype(np.int64), len(key))
+    for code, t in enumerate(TAGS):
+        of_tag = tag_code == code
+        words[t].add(n_words[of_tag].astype(np.int64))
+        lines[t].add(n_lines[of_tag].astype(np.int64))
     if cleaner.counts["rows"] == 0:
-        raise DatasetError(f"{Path(path).name} has a header but no rows")
+        raise DatasetError(f"{source.name} has a header but no rows")
     for counter in (years, views):
         if not counter["(missing)"]:
             del counter["(missing)"]
     c = cleaner.counts
     return {
         "version": STATS_VERSION,
-        "sample": Path(path).name.lower().find("sample") >= 0,
+        "sample": "sample" in source.name.lower(),
         "dataset": {**identity, "rows": c["rows"]},
         "options": options.as_dict(),
         "songs_per_tag": {"all": {t: int(tags_all[t]) for t in TAGS}, "english": {t: int(tags_lang[t]) for t in TAGS}},
@@ -143,7 +169,7 @@ def compute_stats(path, options: CleaningOptions | None = None, chunksize: int =
 
 
 def cache_path(path, options: CleaningOptions, cache_dir=None) -> Path:
-    """The cache file for this dataset file (path, size, mtime) and these options."""
+    """The cache file for this dataset file (path, size, mtime or blob id) and these options."""
     key = json.dumps([STATS_VERSION, dataset_identity(path), options.as_dict()], sort_keys=True)
     return Path(cache_dir or _cache_dir()) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
 
@@ -152,15 +178,17 @@ def dataset_stats(path, options: CleaningOptions | None = None, cache_dir=None, 
                   chunksize: int = DEFAULT_CHUNKSIZE) -> dict:
     """`compute_stats`, cached; a changed file (size or mtime) or other options compute afresh."""
     options = options or CleaningOptions()
-    cached = cache_path(path, options, cache_dir)
+    source = resolve_source(path)
+    identity = source.identity()
+    cached = cache_path(source, options, cache_dir)
     if not refresh and cached.is_file():
         try:
             stats = json.loads(cached.read_text(encoding="utf-8"))
-            if stats.get("version") == STATS_VERSION and stats.get("dataset", {}).get("size") == dataset_identity(path)["size"]:
+            if stats.get("version") == STATS_VERSION and stats.get("dataset", {}).get("size") == identity["size"]:
                 return stats
         except (OSError, ValueError):
             pass  # a broken cache file is recomputed
-    stats = compute_stats(path, options, chunksize)
+    stats = compute_stats(source, options, chunksize)
     _write_json(cached, stats)
     return stats
 
@@ -172,7 +200,8 @@ def _write_json(target: Path, data: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.stats", description="Statistics of a Genius lyrics CSV (one streaming pass, cached).")
-    parser.add_argument("path", type=Path, help="a CSV in the Genius schema (training/sample/genius_sample.csv is the bundled sample)")
+    parser.add_argument("path", help="a CSV in the Genius schema (training/sample/genius_sample.csv is the bundled sample), "
+                        "or hub:owner/name[/file.csv] (hub:sebastiandizon/genius-song-lyrics), streamed")
     parser.add_argument("--out", type=Path, help="also write the statistics to this JSON file")
     parser.add_argument("--genres", default=",".join(CleaningOptions().genres), help="the chosen genres (comma-separated)")
     parser.add_argument("--strict-language", action="store_true", help="also require language_cld3 and language_ft to agree")
