@@ -81,9 +81,10 @@ class CleaningOptions:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def iter_batches(source, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[pa.RecordBatch]:
+def iter_batches(source, chunksize: int = DEFAULT_CHUNKSIZE, columns: tuple[str, ...] = COLUMNS) -> Iterator[pa.RecordBatch]:
     """Validated chunks of at most `chunksize` rows: text columns as strings ("" when
-    missing), year/views/id as int64 (-1 for a missing year or views).
+    missing), year/views/id as int64 (-1 for a missing year or views). Only `columns`
+    are converted and returned (the whole header is still checked).
 
     `source` is a path, `hub:owner/name[/file.csv]` or a `DatasetSource`. Raises
     `DatasetError` for a missing file, a header outside the Genius schema, a row
@@ -93,6 +94,7 @@ def iter_batches(source, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[pa.Reco
     """
     source = resolve_source(source)
     header = read_header(source)
+    columns = [c for c in COLUMNS if c in columns]
     first_row = 1
     try:
         with source.open() as raw:
@@ -100,28 +102,30 @@ def iter_batches(source, chunksize: int = DEFAULT_CHUNKSIZE) -> Iterator[pa.Reco
                 raw,
                 read_options=pcsv.ReadOptions(column_names=header, skip_rows=1, block_size=READ_BLOCK),
                 parse_options=pcsv.ParseOptions(newlines_in_values=True),
-                convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header}, include_columns=list(COLUMNS),
+                convert_options=pcsv.ConvertOptions(column_types={c: pa.string() for c in header}, include_columns=columns,
                                                     strings_can_be_null=False, quoted_strings_can_be_null=False),
             )
             for batch in reader:
                 for start in range(0, batch.num_rows, chunksize):
-                    chunk = _validated(batch.slice(start, chunksize), first_row)
+                    chunk = _validated(batch.slice(start, chunksize), columns, first_row)
                     first_row += chunk.num_rows
                     yield chunk
     except (pa.ArrowInvalid, UnicodeDecodeError) as e:
         raise DatasetError(f"{source.name} could not be parsed as CSV near data row {first_row}: {str(e).splitlines()[0]}") from None
 
 
-def _validated(batch: pa.RecordBatch, first_row: int) -> pa.RecordBatch:
-    columns = {name: batch.column(name) for name in COLUMNS}
+def _validated(batch: pa.RecordBatch, names: list[str], first_row: int) -> pa.RecordBatch:
+    columns = {name: batch.column(name) for name in names}
     for name in INTEGER_COLUMNS:
-        columns[name] = _integers(columns[name], name, first_row, required=(name == "id"))
-    bad_tag = pc.invert(pc.is_in(columns["tag"], value_set=pa.array(TAGS)))
-    if pc.any(bad_tag).as_py():
-        i = _first_true(bad_tag)
-        raise DatasetError(f"column 'tag' holds {columns['tag'][i].as_py()!r} in data row {first_row + i}; "
-                           f"the Genius tags are: {', '.join(TAGS)}")
-    return pa.RecordBatch.from_arrays([columns[c] for c in COLUMNS], names=list(COLUMNS))
+        if name in columns:
+            columns[name] = _integers(columns[name], name, first_row, required=(name == "id"))
+    if "tag" in columns:
+        bad_tag = pc.invert(pc.is_in(columns["tag"], value_set=pa.array(TAGS)))
+        if pc.any(bad_tag).as_py():
+            i = _first_true(bad_tag)
+            raise DatasetError(f"column 'tag' holds {columns['tag'][i].as_py()!r} in data row {first_row + i}; "
+                               f"the Genius tags are: {', '.join(TAGS)}")
+    return pa.RecordBatch.from_arrays(list(columns.values()), names=names)
 
 
 _WHOLE = r"^[+-]?[0-9]+(\.0*)?$"

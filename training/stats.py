@@ -40,6 +40,8 @@ from .data import DEFAULT_CHUNKSIZE, TAGS, Cleaner, CleaningOptions, DatasetErro
 from .source import resolve_source
 
 STATS_VERSION = 2
+# Title, artist and features are not counted, so the reader does not convert them.
+STATS_COLUMNS = ("tag", "year", "views", "lyrics", "id", "language_cld3", "language_ft", "language")
 WORD_BIN = 10
 LINE_BIN = 2
 MAX_BINS = 500  # words above 5,000 / lines above 1,000 share the last bin
@@ -116,7 +118,7 @@ def compute_stats(path, options: CleaningOptions | None = None, chunksize: int =
     words = {t: _Lengths(WORD_BIN) for t in TAGS}
     lines = {t: _Lengths(LINE_BIN) for t in TAGS}
     candidates = []
-    for batch in iter_batches(source, chunksize):
+    for batch in iter_batches(source, chunksize, STATS_COLUMNS):
         tag = batch.column("tag")
         tags_all.update(_value_counts(tag))
         tags_lang.update(_value_counts(tag.filter(pa.array(cleaner.language_mask(batch)))))
