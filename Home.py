@@ -44,7 +44,9 @@ try:
     registry = load_registry()
     st.dataframe(model_status(registry), hide_index=True)
     st.caption("A model loads on first use and then stays loaded. Change a genre's model in "
-               "config/models.toml; a trained folder models/GENRE/ takes over its genre.")
+               "config/models.toml; a trained folder models/GENRE/ takes over its genre. LoRA adapters "
+               "run on their base, loaded once and shared (one generation at a time on it), without the "
+               "CPU speed preset.")
     music = musicgen_status(registry)
     ui.caption(f"Music: default backend {registry.music_backend}; the arranger needs no weights. "
                f"MusicGen model {music['model']}: {'available' if music['available'] else 'not available'} "

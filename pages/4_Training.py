@@ -88,7 +88,8 @@ else:
     st.subheader("All runs")
     summary = pd.DataFrame([{
         "genre": run.genre, "run": run.run_id, "data": "SAMPLE" if run.sample else "full dataset",
-        "base": _shown(run.base), "steps": run.final_step, "final eval loss": run.final_eval_loss,
+        "base": _shown(run.base), "trained": run.kind, "trainable parameters": run.parameters.get("trainable"),
+        "steps": run.final_step, "final eval loss": run.final_eval_loss,
         "perplexity": run.perplexity, "finished": _shown(run.finished),
     } for run in runs])
     st.dataframe(summary, hide_index=True)
@@ -103,9 +104,10 @@ except ConfigError as error:
 else:
     serving = pd.DataFrame([{
         "genre": g,
-        "model": str(registry.lyrics_source(g)),
+        "model": registry.lyrics_source(g).describe(),
         "from": "trained folder" if g in registry.taken_over else "configured in " + (registry.config_path.name if registry.config_path else "the registry"),
     } for g in registry.genres()], columns=["genre", "model", "from"])
     st.dataframe(serving, hide_index=True)
     st.caption("A trained folder models/GENRE/ (written by a successful fine-tune) takes over its genre; "
-               "otherwise the source configured in config/models.toml serves it.")
+               "otherwise the source configured in config/models.toml serves it. A LoRA adapter (--lora) is "
+               "served on its base, loaded once and shared by every adapter on it (without the CPU speed preset).")

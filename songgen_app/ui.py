@@ -6,7 +6,8 @@ element (headings, captions, alerts) shows it. No `unsafe_allow_html` anywhere.
 
 Caching: `st.cache_resource` holds the lyrics models (keyed by model source and
 device: each loads once per process and stays on its device across reruns and
-sessions; a model's `lock` serialises generation on it), the MusicGen model,
+sessions; a model's `lock` serialises generation on it, and the genres served by LoRA
+adapters on one base share that base and its lock), the MusicGen model,
 and the `FeedbackStore` (it holds only a path: every operation opens its own
 SQLite connection, so no connection is shared between threads). A load that
 fails is not cached: fixing the model and trying again works without a restart.

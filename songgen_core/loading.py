@@ -2,20 +2,37 @@
 
 A loaded model is a `LyricsModel`: the transformers model and tokenizer, plus
 what the prompt needs to know (few-shot or not, which tokens end a song).
+
+LoRA adapters (a `models/<genre>/` folder written by `training finetune --lora`,
+see registry.py) share their base: the base model is loaded once per (base
+source, device), the first adapter wraps it in a peft `PeftModel`, and every
+further adapter on that base is attached to the same object with `load_adapter`
+under its own adapter name. So each genre's `LyricsModel` has the same `model`
+and the same `lock`, and names its `adapter`; `LyricsModel.using()` holds the
+lock and activates the adapter (`set_adapter`) for the whole of one generation.
+Generations on one shared base are therefore serialised, across genres and
+across the Streamlit sessions (threads) that use them.
+
+The CPU speed preset (cpu_speed.py, int8 Linears) is not applied to a base that
+serves adapters: peft injects its LoRA layers around the base's Linear layers,
+which the preset replaces; merging the adapter into the weights would make it
+possible, but then no two genres could share the base. Such a model runs in
+fp32 on the CPU (fp16 on a GPU) with transformers' own sampling.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .device import default_device
 from .embedded import EMBEDDED_MODELS, converted_dir
-from .errors import ModelUnavailableError
+from .errors import ConfigError, ModelUnavailableError
 from .prompts import END_OF_LYRICS
-from .registry import ModelSource
+from .registry import ModelSource, read_adapter_base
 
 
 @dataclass
@@ -29,11 +46,36 @@ class LyricsModel:
     description: str
     load_seconds: float = 0.0
     cpu_optimized: bool = False  # int8 weights, bf16 activations, top-k sampler (see cpu_speed.py)
-    # Generation on one model object is serialised: callers take this lock.
+    # Generation on one model object is serialised: callers hold `using()` (or this lock).
+    # The genres served by adapters on one base share the model and this lock.
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    adapter: str | None = None  # the peft adapter name to activate on the shared `model`
+    base_source: ModelSource | None = None  # an adapter's base
+
+    @contextmanager
+    def using(self):
+        """Hold the model for one generation: take its lock and, for a LoRA adapter on a
+        shared base, make this genre's adapter the active one until the lock is released."""
+        with self.lock:
+            if self.adapter is not None:
+                self.model.set_adapter(self.adapter, inference_mode=True)
+            yield self.model
+
+
+@dataclass
+class _SharedBase:
+    """A base model loaded once and shared by every adapter attached to it."""
+
+    model: object  # the plain transformers model, then the PeftModel wrapping it once an adapter is attached
+    tokenizer: object
+    description: str
+    load_seconds: float
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    adapters: dict[str, str] = field(default_factory=dict)  # adapter folder -> adapter name
 
 
 _cache: dict[tuple[str, str], LyricsModel] = {}
+_bases: dict[tuple[str, str], _SharedBase] = {}  # (base source, device) -> the shared base
 _cache_lock = threading.Lock()
 
 
@@ -57,16 +99,27 @@ def loaded_sources(device: str) -> set[str]:
         return {source for source, dev in _cache if dev == device}
 
 
+def shared_bases(device: str) -> dict[str, list[str]]:
+    """The bases loaded once to serve LoRA adapters on `device`: base source -> adapter folders."""
+    with _cache_lock:
+        return {base: sorted(shared.adapters) for (base, dev), shared in _bases.items() if dev == device}
+
+
 def unload_all() -> None:
     """Forget every loaded model (tests, and freeing GPU memory)."""
     with _cache_lock:
         _cache.clear()
+        _bases.clear()
 
 
 def _load(source: ModelSource, device: str) -> LyricsModel:
     import time
 
     started = time.perf_counter()
+    adapter_base = source.adapter_base if source.is_adapter else (
+        read_adapter_base(Path(source.ref)) if source.kind == "path" else None)
+    if adapter_base is not None:
+        return _load_adapter(ModelSource(source.kind, source.ref, source.few_shot, adapter_base), device, started)
     folder, description = _resolve_folder(source)
     preset = os.environ.get("SONGGEN_CPU_PRESET", "fast")
     cpu_optimized = device == "cpu" and preset != "off"
@@ -87,6 +140,88 @@ def _load(source: ModelSource, device: str) -> LyricsModel:
         tokenizer.pad_token = tokenizer.eos_token
     return LyricsModel(model, tokenizer, source, device, few_shot, sorted(eos_ids), description,
                        time.perf_counter() - started, cpu_optimized)
+
+
+def _load_adapter(source: ModelSource, device: str, started: float) -> LyricsModel:
+    """Attach the adapter folder `source.ref` to its base, loading the base once per (base, device).
+
+    Raises `ModelUnavailableError` naming the base when it cannot be found or loaded,
+    and naming the adapter when it does not fit the base."""
+    import time
+
+    try:
+        base = source.base_source()
+    except ConfigError as error:
+        raise ModelUnavailableError(f"LoRA adapter {source.ref} cannot be served: {error}") from None
+    key = (str(base), device)
+    shared = _bases.get(key)
+    if shared is None:
+        try:
+            folder, description = _resolve_folder(base)
+            model, tokenizer = _read_folder(base, folder, device, None)  # no CPU preset: see the module docstring
+        except ModelUnavailableError as error:
+            raise ModelUnavailableError(f"the base model {base} of LoRA adapter {source.ref} is unavailable: {error}") from None
+        shared = _SharedBase(model, tokenizer, description, time.perf_counter() - started)
+    with shared.lock:  # a generation on this base may be running in another thread
+        name = shared.adapters.get(source.ref) or _adapter_name(Path(source.ref).name, set(shared.adapters.values()))
+        if source.ref not in shared.adapters:
+            _attach(shared, source, base, name, device)
+            shared.adapters[source.ref] = name
+    _bases[key] = shared  # only once the base has an adapter that works
+
+    tokenizer = shared.tokenizer
+    if (Path(source.ref) / "tokenizer_config.json").is_file():
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source.ref)  # as trained (the same vocabulary: no token is added)
+        except (OSError, ValueError) as error:
+            raise ModelUnavailableError(f"the tokenizer of LoRA adapter {source.ref} could not be read: {error}") from error
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    # The end-of-lyrics marker is plain text to an adapter's tokenizer (training adds no token, so the
+    # adapter needs no copy of the embeddings); generation stops on it in the decoded text (lyrics.py).
+    end_id = tokenizer.convert_tokens_to_ids(END_OF_LYRICS) if END_OF_LYRICS in tokenizer.get_vocab() else None
+    eos_ids = {i for i in (tokenizer.eos_token_id, end_id) if i is not None}
+    generation_eos = shared.model.generation_config.eos_token_id
+    eos_ids.update(generation_eos if isinstance(generation_eos, list) else [generation_eos] if generation_eos is not None else [])
+    few_shot = source.few_shot if source.few_shot is not None else False  # fine-tuned in the prompt format
+    description = f"LoRA adapter {Path(source.ref).name} on {shared.description} ({base}; shared base, no CPU speed preset)"
+    return LyricsModel(shared.model, tokenizer, source, device, few_shot, sorted(eos_ids), description,
+                       time.perf_counter() - started, False, shared.lock, name, base)
+
+
+def _adapter_name(folder_name: str, taken: set[str]) -> str:
+    """A peft adapter name for a folder (a genre): "genre-rock". The dash keeps it clear of the
+    attribute names of torch's ModuleDict, where peft keeps the adapters ("pop" is a method)."""
+    name = wanted = f"genre-{folder_name}"
+    n = 1
+    while name in taken:  # the same genre from another models folder
+        n += 1
+        name = f"{wanted}-{n}"
+    return name
+
+
+def _attach(shared: _SharedBase, source: ModelSource, base: ModelSource, name: str, device: str) -> None:
+    """Wrap the base in a PeftModel with the first adapter, or add another adapter to it."""
+    from peft import PeftModel
+
+    first = not isinstance(shared.model, PeftModel)
+    try:
+        if first:
+            shared.model = PeftModel.from_pretrained(shared.model, source.ref, adapter_name=name,
+                                                     is_trainable=False, torch_device=device)
+        else:
+            shared.model.load_adapter(source.ref, adapter_name=name, is_trainable=False, torch_device=device)
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError) as error:
+        if not first:
+            try:  # leave the shared model as it was
+                shared.model.delete_adapter(name)
+            except Exception:  # noqa: BLE001 (it may not have been added)
+                pass
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelUnavailableError(f"LoRA adapter {source.ref} could not be attached to its base {base}: {first_line}") from error
+    shared.model.eval()
 
 
 def _read_folder(source: ModelSource, folder: str, device: str, preset: str | None):

@@ -188,7 +188,7 @@ class _Job:
         elif request.temperature > 0:
             kwargs.update(temperature=request.temperature, top_k=request.top_k or None, top_p=request.top_p)
         started = time.perf_counter()
-        with lm.lock:
+        with lm.using():  # one generation at a time per model object (adapters on one base share it)
             torch.manual_seed(self.seed)
             if lm.device.startswith("cuda"):
                 torch.cuda.manual_seed_all(self.seed)

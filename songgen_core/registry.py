@@ -2,7 +2,12 @@
 
 The registry is read from a small TOML file (`config/models.toml` by default,
 or the file named by `SONGGEN_CONFIG`). Folders written by training,
-`models/<genre>/`, take over their genre automatically.
+`models/<genre>/`, take over their genre automatically: a whole model (a
+`config.json`), or a LoRA adapter (an `adapter_config.json`, written by
+`python -m training finetune --lora`) served on its base model, which the
+folder names in `songgen_base.json` in this registry's own source syntax
+(`{"base": "embedded:smollm2-135m"}`). Genres whose adapters name the same base
+share one loaded copy of it (see `loading.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "models.toml"
 DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
 SOURCE_KINDS = ("embedded", "hub", "path")
 GENRE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+ADAPTER_CONFIG = "adapter_config.json"  # peft's
+ADAPTER_BASE_FILE = "songgen_base.json"  # ours: {"base": "<source of the base model>"}
 
 
 @dataclass(frozen=True)
@@ -29,9 +36,33 @@ class ModelSource:
     kind: str
     ref: str
     few_shot: bool | None = None  # None: decide from the tokenizer when loading
+    # Only for a LoRA adapter folder (kind "path"): the source of its base model as
+    # "kind:ref" text, "" when the folder does not say; None for a whole model.
+    adapter_base: str | None = None
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.ref}"
+
+    @property
+    def is_adapter(self) -> bool:
+        return self.adapter_base is not None
+
+    def describe(self) -> str:
+        """The source as people read it: "kind:ref", plus "(LoRA adapter on BASE)" for an adapter."""
+        if not self.is_adapter:
+            return str(self)
+        return f"{self} (LoRA adapter on {self.adapter_base or 'an unknown base'})"
+
+    def base_source(self) -> "ModelSource":
+        """The parsed source of an adapter's base. Raises `ConfigError` when it is missing or malformed."""
+        if not self.is_adapter:
+            raise ConfigError(f"model {self} is not a LoRA adapter")
+        if not self.adapter_base:
+            raise ConfigError(f"LoRA adapter {self.ref} does not name its base model ({ADAPTER_BASE_FILE} is missing)")
+        base = ModelSource.parse(self.adapter_base, base_dir=Path(self.ref))
+        if base.is_adapter:
+            raise ConfigError(f"LoRA adapter {self.ref} names another adapter as its base ({base.ref})")
+        return base
 
     @classmethod
     def parse(cls, text: str, few_shot: bool | None = None, base_dir: Path = PROJECT_ROOT) -> "ModelSource":
@@ -42,7 +73,40 @@ class ModelSource:
         ref = ref.strip()
         if kind == "path" and not Path(ref).is_absolute():
             ref = str((base_dir / ref).resolve())
-        return cls(kind, ref, few_shot)
+        adapter_base = read_adapter_base(Path(ref)) if kind == "path" else None
+        return cls(kind, ref, few_shot, adapter_base)
+
+
+def is_adapter_folder(folder: Path) -> bool:
+    """A folder holding a peft adapter and no whole model (no config.json)."""
+    return (folder / ADAPTER_CONFIG).is_file() and not (folder / "config.json").is_file()
+
+
+def read_adapter_base(folder: Path) -> str | None:
+    """The base source ("kind:ref") an adapter folder names; None when `folder` is not an adapter.
+
+    Read from `songgen_base.json`; failing that, from peft's `base_model_name_or_path`
+    (an absolute or existing folder becomes "path:FOLDER", anything else "hub:ID"); "" when neither says.
+    Never raises: a broken folder is reported when the model is loaded."""
+    import json
+
+    if not is_adapter_folder(folder):
+        return None
+    try:
+        base = json.loads((folder / ADAPTER_BASE_FILE).read_text(encoding="utf-8")).get("base")
+        if isinstance(base, str) and base.strip():
+            return base.strip()
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        name = json.loads((folder / ADAPTER_CONFIG).read_text(encoding="utf-8")).get("base_model_name_or_path")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    if isinstance(name, str) and name.strip():
+        name = name.strip()
+        local = Path(name).expanduser()
+        return f"path:{local.resolve()}" if local.is_absolute() or local.is_dir() else f"hub:{name}"
+    return ""
 
 
 @dataclass
@@ -89,8 +153,13 @@ def load_registry(config_path: str | Path | None = None, models_dir: str | Path 
     if models.is_dir():
         for folder in sorted(models.iterdir()):
             genre = folder.name.lower()
-            if (folder / "config.json").is_file() and GENRE_NAME.match(genre):
+            if not GENRE_NAME.match(genre):
+                continue
+            if (folder / "config.json").is_file():
                 sources[genre] = ModelSource("path", str(folder.resolve()))
+                taken_over[genre] = folder
+            elif is_adapter_folder(folder):
+                sources[genre] = ModelSource("path", str(folder.resolve()), adapter_base=read_adapter_base(folder))
                 taken_over[genre] = folder
 
     music = data.get("music", {})

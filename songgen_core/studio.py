@@ -17,13 +17,16 @@ from .registry import Registry, load_registry
 
 
 def model_status(registry: Registry | None = None) -> list[dict]:
-    """One row per genre: its model source and whether it is loaded in this process."""
+    """One row per genre: its model source and whether it is loaded in this process.
+
+    A LoRA adapter reads "path:FOLDER (LoRA adapter on BASE)": it is served on the base,
+    loaded once and shared with the other adapters on it, without the CPU speed preset."""
     registry = registry or load_registry()
     loaded = loaded_sources(default_device())
     return [
         {
             "genre": genre,
-            "model": str(source),
+            "model": source.describe(),
             "trained here": genre in registry.taken_over,
             "loaded": str(source) in loaded,
         }

@@ -44,13 +44,15 @@ def save_tiny_gpt2(folder: Path, end_token: bool = True, seed: int = 0) -> Path:
     return folder
 
 
-def train_tiny_gpt2(folder: Path, steps: int = 120, seed: int = 0) -> Path:
+def train_tiny_gpt2(folder: Path, steps: int = 120, seed: int = 0, end_token: bool = True) -> Path:
     """A tiny GPT-2 that has memorised the example songs, so it writes the format:
-    newlines, headers and the end-of-lyrics token (a random model writes noise)."""
+    newlines, headers and the end-of-lyrics token (a random model writes noise).
+    With `end_token=False` the end-of-lyrics marker is plain text to its tokenizer
+    (a few ordinary tokens), as it is to an embedded base model's."""
     import torch
     from transformers import GPT2LMHeadModel, PreTrainedTokenizerFast
 
-    save_tiny_gpt2(folder, end_token=True, seed=seed)
+    save_tiny_gpt2(folder, end_token=end_token, seed=seed)
     tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
     model = GPT2LMHeadModel.from_pretrained(folder)
     text = "".join(song + "\n" for song in CORPUS)

@@ -8,8 +8,22 @@ and `Trainer` trains with the original design's defaults (gpt2-medium, 2 epochs,
 batch 4, lr 3e-5, eval every 500 steps, at most 1000 steps, logging every 100,
 gradient accumulation 4).
 
+With `--lora`, peft's LoRA adapters are trained instead of the whole model
+(`get_peft_model` with `LoraConfig(task_type="CAUSAL_LM")`, rank `--lora-r`, alpha
+`--lora-alpha`, dropout `--lora-dropout`, on `--lora-target-modules`, by default
+peft's "all-linear": every Linear of the layers, not the LM head). No token is
+added to the tokenizer and the embeddings are not resized, so the adapter holds
+no copy of the embedding matrix: the end-of-lyrics marker is then learnt as
+plain text (a few ordinary tokens), and generation stops on it in the decoded
+text as it does for the embedded models. Only the adapter is saved
+(`adapter_config.json`, `adapter_model.safetensors`), with the tokenizer and
+`songgen_base.json`, which names the base in the registry's source syntax
+(`{"base": "embedded:smollm2-135m"}`, a local folder as an absolute `path:`), so
+that the registry finds the base offline and serves every adapter on one copy
+of it (see songgen_core/loading.py).
+
 Where things go:
-* the model and tokenizer are saved to a new hidden folder `models/.<genre>.tmp-<run-id>`
+* the model (or adapter) and tokenizer are saved to a new hidden folder `models/.<genre>.tmp-<run-id>`
   and moved to `models/<genre>/` only when training and saving succeeded, so an
   interrupted or failed run leaves the earlier model intact (the registry serves
   `models/<genre>/` as soon as it has a `config.json`);
@@ -34,7 +48,7 @@ from pathlib import Path
 
 from songgen_core.errors import ModelUnavailableError, SongGenError
 from songgen_core.files import replace_folder, write_json
-from songgen_core.registry import DEFAULT_MODELS_DIR, GENRE_NAME, PROJECT_ROOT
+from songgen_core.registry import ADAPTER_BASE_FILE, DEFAULT_MODELS_DIR, GENRE_NAME, PROJECT_ROOT
 
 from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
 from .packing import PAD_TO, PadCollator, add_end_token, build_dataset
@@ -52,7 +66,7 @@ class FinetuneArguments:
     """Arguments of one fine-tuning run (the command line's options, dashes for underscores)."""
 
     genre: str = field(metadata={"help": "the Genius tag to fine-tune on, e.g. rock, pop or rap"})
-    data: str = field(default=str(SAMPLE_PATH), metadata={"help": "a CSV in the Genius schema (default: the bundled SAMPLE)"})
+    data: str = field(default=str(SAMPLE_PATH), metadata={"help": "a CSV in the Genius schema (default: the bundled SAMPLE), or hub:owner/name[/file.csv] read as a stream"})
     base: str = field(default=DEFAULT_BASE, metadata={"help": "base model: a hub id (gpt2-medium), a local folder, or embedded:smollm2-135m / embedded:gemma3-270m"})
     models_dir: str = field(default=str(DEFAULT_MODELS_DIR), metadata={"help": "the trained model goes to <models_dir>/<genre>/"})
     runs_dir: str = field(default=str(DEFAULT_RUNS_DIR), metadata={"help": "the run's log goes to <runs_dir>/<genre>/<run-id>/"})
@@ -76,6 +90,13 @@ class FinetuneArguments:
     warmup_steps: int = 0
     weight_decay: float = 0.0
     use_cpu: bool = field(default=False, metadata={"help": "train on the CPU even when a GPU is there"})
+    lora: bool = field(default=False, metadata={"help": "train LoRA adapters (peft) instead of the whole model; "
+                                                "models/<genre>/ then holds only the adapter, served on the shared base"})
+    lora_r: int = field(default=16, metadata={"help": "with --lora: the rank of the adapters"})
+    lora_alpha: float = field(default=32, metadata={"help": "with --lora: the scaling alpha (the update is scaled by alpha / r)"})
+    lora_dropout: float = field(default=0.05, metadata={"help": "with --lora: dropout on the adapters' input"})
+    lora_target_modules: list[str] | None = field(default=None, metadata={
+        "help": "with --lora: the module names to adapt, e.g. q_proj v_proj (default: peft's all-linear)"})
 
     def check(self) -> None:
         if not isinstance(self.genre, str) or not GENRE_NAME.match(self.genre.strip().lower()):
@@ -98,29 +119,65 @@ class FinetuneArguments:
             raise FinetuneError("max-steps must be a positive number of steps, or -1 to train for num-train-epochs")
         if not self.learning_rate > 0:
             raise FinetuneError("learning-rate must be positive")
+        if isinstance(self.lora_r, bool) or not isinstance(self.lora_r, int) or self.lora_r < 1:
+            raise FinetuneError(f"lora-r must be a whole number of at least 1, not {self.lora_r!r}")
+        if isinstance(self.lora_alpha, bool) or not isinstance(self.lora_alpha, (int, float)) or not self.lora_alpha > 0 \
+                or not math.isfinite(self.lora_alpha):
+            raise FinetuneError(f"lora-alpha must be a positive number, not {self.lora_alpha!r}")
+        if isinstance(self.lora_dropout, bool) or not isinstance(self.lora_dropout, (int, float)) or not 0 <= self.lora_dropout < 1:
+            raise FinetuneError(f"lora-dropout must be from 0 to below 1, not {self.lora_dropout!r}")
+        if self.lora_target_modules is not None:
+            if isinstance(self.lora_target_modules, str):
+                self.lora_target_modules = [self.lora_target_modules]
+            names = [n.strip() for item in self.lora_target_modules for n in str(item).split(",") if n.strip()]
+            if not names:
+                raise FinetuneError("lora-target-modules needs at least one module name (or leave it out for all-linear)")
+            self.lora_target_modules = names
+
+    def lora_settings(self) -> dict:
+        """The LoRA settings as given (target modules: the names, or "all-linear")."""
+        modules = self.lora_target_modules or "all-linear"
+        if isinstance(modules, list) and modules == ["all-linear"]:
+            modules = "all-linear"
+        return {"r": self.lora_r, "alpha": self.lora_alpha, "dropout": self.lora_dropout, "target_modules": modules}
 
 
-def resolve_base(base: str) -> str:
-    """A folder or hub id `from_pretrained` accepts. Raises `ModelUnavailableError` for a bad base."""
+def _base_kind(base: str) -> tuple[str, str]:
+    """("embedded" | "hub" | "path", ref) of a `--base` value: a bare folder is a path, anything else a hub id."""
     text = str(base).strip()
     if not text:
         raise ModelUnavailableError("the base model is empty: give a hub id, a folder or embedded:NAME")
     kind, sep, ref = text.partition(":")
-    if sep and kind == "embedded":
+    if sep and kind in ("embedded", "hub", "path"):
+        return kind, ref.strip()
+    path = Path(text).expanduser()
+    if path.is_absolute() or text.startswith(".") or path.exists():
+        return "path", text
+    return "hub", text
+
+
+def resolve_base(base: str) -> str:
+    """A folder or hub id `from_pretrained` accepts. Raises `ModelUnavailableError` for a bad base."""
+    kind, ref = _base_kind(base)
+    if kind == "embedded":
         from songgen_core.embedded import converted_dir
 
-        return str(converted_dir(ref.strip()))
-    if sep and kind == "hub":
-        return ref.strip()
-    if sep and kind == "path":
-        text = ref.strip()
-    path = Path(text).expanduser()
-    looks_local = path.is_absolute() or text.startswith(".") or path.exists() or (sep and kind == "path")
-    if looks_local:
-        if not (path / "config.json").is_file():
-            raise ModelUnavailableError(f"base model folder {path} has no config.json (a saved transformers model)")
-        return str(path.resolve())
-    return text
+        return str(converted_dir(ref))
+    if kind == "hub":
+        return ref
+    path = Path(ref).expanduser()
+    if not (path / "config.json").is_file():
+        raise ModelUnavailableError(f"base model folder {path} has no config.json (a saved transformers model)")
+    return str(path.resolve())
+
+
+def base_registry_source(base: str) -> str:
+    """`--base` in the registry's source syntax: "embedded:NAME", "hub:ID" or "path:/absolute/folder"
+    (what an adapter's songgen_base.json names, so the registry finds the base offline)."""
+    kind, ref = _base_kind(base)
+    if kind == "path":
+        return f"path:{Path(ref).expanduser().resolve()}"
+    return f"{kind}:{ref}"
 
 
 def load_base(source: str):
@@ -218,8 +275,19 @@ def finetune(args: FinetuneArguments) -> dict:
     from transformers import Trainer, TrainingArguments, default_data_collator, set_seed
 
     set_seed(args.seed)
-    if add_end_token(tokenizer):
+    models_dir = Path(args.models_dir)
+    target = models_dir / args.genre
+    lora = None
+    if args.lora:
+        if source == str(target.resolve()):
+            raise FinetuneError(f"the base {args.base} is the folder the adapter would replace; copy the base elsewhere first")
+        lora = {**args.lora_settings(), "base": base_registry_source(args.base)}
+        model = _with_lora(model, tokenizer, args)
+        adapted = [name for name, module in model.named_modules() if hasattr(module, "lora_A")]
+        lora["adapted_modules"] = {"count": len(adapted), "names": sorted({name.rsplit(".", 1)[-1] for name in adapted})}
+    elif add_end_token(tokenizer):
         model.resize_token_embeddings(len(tokenizer))
+    parameters = _parameter_counts(model)
     context = default_block_size(model, tokenizer)
     block_size = args.block_size or context
     if block_size > _context(model):
@@ -231,9 +299,7 @@ def finetune(args: FinetuneArguments) -> dict:
     if len(eval_set) == 0:
         raise DatasetError(f"the {args.genre} test split has no tokens to evaluate on")
 
-    models_dir = Path(args.models_dir)
     runs_dir = Path(args.runs_dir) / args.genre
-    target = models_dir / args.genre
     run_id = args.run_id or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     work = models_dir / f".{args.genre}.tmp-{run_id}"
 
@@ -244,6 +310,7 @@ def finetune(args: FinetuneArguments) -> dict:
         warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, eval_strategy="steps", eval_steps=args.eval_steps,
         logging_strategy="steps", logging_steps=args.logging_steps, save_strategy="no", report_to="none", seed=args.seed,
         bf16=args.bf16, fp16=args.fp16, use_cpu=args.use_cpu, disable_tqdm=True, dataloader_num_workers=0,
+        label_names=["labels"],  # a PeftModel's forward hides the name from the Trainer
     )
     training_args = TrainingArguments(**settings)
     run_id = _broadcast(run_id, training_args)
@@ -262,10 +329,14 @@ def finetune(args: FinetuneArguments) -> dict:
             work.mkdir(parents=True)
         train_result = trainer.train()
         final = trainer.evaluate()
-        trainer.save_model(str(work))  # the model, and the tokenizer (processing_class), on the main process
+        # The model (with --lora: only the adapter) and the tokenizer (processing_class), on the main process.
+        trainer.save_model(str(work))
         if not main:
             return {}
         tokenizer.save_pretrained(str(work))
+        if lora is not None:
+            write_json(work / ADAPTER_BASE_FILE, {"base": lora["base"], "base_as_given": args.base, "base_folder": source,
+                                                  "lora": args.lora_settings()})
         train_losses, eval_losses = summarise_log(trainer.state.log_history)
         metrics = {**train_result.metrics, **final, "perplexity": _perplexity(final.get("eval_loss"))}
         log = {
@@ -273,6 +344,8 @@ def finetune(args: FinetuneArguments) -> dict:
             "genre": args.genre,
             "base": args.base,
             "base_source": source,
+            "lora": lora,
+            "parameters": parameters,
             "data": str(Path(args.data).resolve()),
             "sample": Path(args.data).resolve() == SAMPLE_PATH.resolve(),
             "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
@@ -306,11 +379,42 @@ def finetune(args: FinetuneArguments) -> dict:
         raise
 
 
+def _with_lora(model, tokenizer, args: FinetuneArguments):
+    """The base wrapped in LoRA adapters (peft); the tokenizer gets a pad token only from its own eos."""
+    try:
+        from peft import LoraConfig, get_peft_model
+    except ImportError:
+        raise FinetuneError("--lora needs the peft package (pip install peft)") from None
+    if tokenizer.pad_token is None:
+        if tokenizer.eos_token is None and not args.packing:
+            raise FinetuneError("--lora --no-packing needs a tokenizer with a pad or eos token (no token is added with --lora)")
+        tokenizer.pad_token = tokenizer.eos_token
+    config = LoraConfig(task_type="CAUSAL_LM", r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout,
+                        target_modules=args.lora_settings()["target_modules"])
+    try:
+        return get_peft_model(model, config)
+    except ValueError as error:  # e.g. no module matches the target names
+        raise FinetuneError(f"LoRA could not be applied to {args.base}: {str(error).splitlines()[0]}") from None
+
+
+def _parameter_counts(model) -> dict:
+    """Trainable and total parameters (a tied weight counted once)."""
+    params = list(model.parameters())  # parameters() yields a shared tensor once
+    return {"trainable": sum(p.numel() for p in params if p.requires_grad), "total": sum(p.numel() for p in params)}
+
+
 def _versions() -> dict:
     import torch
     import transformers
 
-    return {"torch": torch.__version__, "transformers": transformers.__version__}
+    versions = {"torch": torch.__version__, "transformers": transformers.__version__}
+    try:
+        import peft
+
+        versions["peft"] = peft.__version__
+    except ImportError:
+        pass
+    return versions
 
 
 def _write_run(runs_dir: Path, run_id: str, log: dict, metrics: dict) -> Path:
@@ -356,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = "overflow" if ppl is None else f"{ppl:.2f}"
         print(f"{'SAMPLE ' if log['sample'] else ''}{log['genre']}: {final['step']} steps, "
               f"eval loss {final['eval_loss']:.4f}, perplexity {shown}")
-        print(f"model: {log['model_dir']}")
+        print(f"{'LoRA adapter on ' + log['lora']['base'] if log.get('lora') else 'model'}: {log['model_dir']}")
         print(f"run log: {Path(args.runs_dir) / log['genre'] / log['run_id'] / 'log.json'}")
     return 0
 

@@ -40,10 +40,19 @@ class Run:
     final_eval_loss: float | None
     perplexity: float | None
     sizes: dict = field(default_factory=dict)
+    lora: dict | None = None  # the LoRA settings of an adapter run (--lora); None for a whole model
+    parameters: dict = field(default_factory=dict)  # {"trainable", "total"} (runs logged since --lora exists)
 
     @property
     def label(self) -> str:
         return f"{self.genre}/{self.run_id}"
+
+    @property
+    def kind(self) -> str:
+        """What the run trained: "LoRA adapter (r N)" or "whole model"."""
+        if self.lora is None:
+            return "whole model"
+        return f"LoRA adapter (r {self.lora.get('r', '?')})"
 
 
 class RunListing(list):
@@ -115,6 +124,8 @@ def read_run(log_path: Path) -> Run:
         final_eval_loss=final_loss,
         perplexity=perplexity,
         sizes=data.get("sizes") if isinstance(data.get("sizes"), dict) else {},
+        lora=data.get("lora") if isinstance(data.get("lora"), dict) else None,
+        parameters=data.get("parameters") if isinstance(data.get("parameters"), dict) else {},
     )
 
 
