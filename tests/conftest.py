@@ -5,8 +5,11 @@ slower, so threads are pinned before any test imports a model.
 """
 
 import os
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# Tokenized training sets are cached per test session, not across sessions.
+os.environ["SONGGEN_TOKENIZED_CACHE"] = tempfile.mkdtemp(prefix="songgen-test-tokenized-")
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

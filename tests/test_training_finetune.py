@@ -141,6 +141,28 @@ def test_failed_run_keeps_the_earlier_model(tmp_path, base_dir, monkeypatch):
     assert not (tmp_path / "runs" / "rock").exists() or not any((tmp_path / "runs" / "rock").iterdir())
 
 
+def test_second_run_takes_the_tokenized_sets_from_the_cache(tmp_path, base_dir, monkeypatch):
+    import training.finetune as ft
+
+    monkeypatch.setenv("SONGGEN_TOKENIZED_CACHE", str(tmp_path / "tokenized"))
+    first = finetune(_args(tmp_path, base_dir, max_steps=1, eval_steps=1, logging_steps=1))
+    assert first["sizes"]["tokenized_from_cache"] is False and len(list((tmp_path / "tokenized").iterdir())) == 1
+
+    def no_reading(*a, **k):
+        raise AssertionError("the CSV was read again")
+
+    monkeypatch.setattr(ft, "read_genre", no_reading)
+    second = finetune(_args(tmp_path, base_dir, max_steps=1, eval_steps=1, logging_steps=1, run_id="run-2"))
+    assert second["sizes"]["tokenized_from_cache"] is True
+    for key in ("train_songs", "test_songs", "train_examples", "eval_examples", "train_tokens", "eval_tokens"):
+        assert second["sizes"][key] == first["sizes"][key]
+    assert second["final"]["eval_loss"] == pytest.approx(first["final"]["eval_loss"], rel=1e-5)
+    with pytest.raises(AssertionError, match="read again"):  # other blocks, or no cache, read the data
+        finetune(_args(tmp_path, base_dir, max_steps=1, block_size=32, run_id="run-3"))
+    with pytest.raises(AssertionError, match="read again"):
+        finetune(_args(tmp_path, base_dir, max_steps=1, token_cache=False, run_id="run-4"))
+
+
 def test_cli_bad_input_exits_2(tmp_path, base_dir, capsys):
     common = ["--base", str(base_dir), "--models-dir", str(tmp_path / "m"), "--runs-dir", str(tmp_path / "r"), "--max-steps", "2"]
     assert cli(["finetune", "--genre", "jazz", *common]) == 2

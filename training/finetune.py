@@ -31,9 +31,12 @@ Where things go:
   eval loss with its step, hyperparameters, sizes, final eval loss and perplexity)
   and `metrics.json` (like `Trainer.save_metrics`), also written aside and moved.
 
-It runs unchanged under `torchrun` / `accelerate launch`: every process reads and
-tokenizes the data (no shared cache yet), the Trainer shards the batches, and only
-the main process (`trainer.is_world_process_zero()`) writes logs and moves folders.
+It runs unchanged under `torchrun` / `accelerate launch`: the main process reads and
+tokenizes the data first and leaves the sets in a disk cache (`training.token_cache`;
+`TrainingArguments.main_process_first`), the other processes then load them; the
+Trainer shards the batches, and only the main process (`trainer.is_world_process_zero()`)
+writes logs and moves folders. A rerun with the same data, genre, tokenizer and block
+settings loads the cached sets too (`--no-token-cache` reads and tokenizes afresh).
 """
 
 from __future__ import annotations
@@ -51,7 +54,9 @@ from songgen_core.files import replace_folder, write_json
 from songgen_core.registry import ADAPTER_BASE_FILE, DEFAULT_MODELS_DIR, GENRE_NAME, PROJECT_ROOT
 
 from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
-from .packing import PAD_TO, PadCollator, add_end_token, build_dataset
+from . import token_cache
+from .packing import PAD_TO, BlockDataset, PadCollator, add_end_token, build_dataset
+from .source import resolve_source
 
 DEFAULT_RUNS_DIR = PROJECT_ROOT / "runs"
 DEFAULT_BASE = "gpt2-medium"
@@ -81,6 +86,7 @@ class FinetuneArguments:
     gradient_accumulation_steps: int = 4
     block_size: int | None = field(default=None, metadata={"help": "tokens per example (default: min(1024, the model's context))"})
     packing: bool = field(default=True, metadata={"help": "pack songs into full blocks (--no-packing: one padded song per example)"})
+    token_cache: bool = field(default=True, metadata={"help": "reuse tokenized sets cached on disk for the same data, genre, tokenizer and blocks (--no-token-cache: read and tokenize afresh)"})
     pad_to: str = field(default="longest", metadata={"help": "with --no-packing: pad to the 'longest' in the batch or to the 'block' size"})
     seed: int = 42
     split_seed: int = field(default=42, metadata={"help": "seed of the 90/10 train/test split"})
@@ -104,7 +110,7 @@ class FinetuneArguments:
         self.genre = self.genre.strip().lower()
         if self.run_id is not None and not GENRE_NAME.match(self.run_id.lower()):
             raise FinetuneError(f"run id {self.run_id!r} must be letters, digits, '-' or '_'")
-        if not Path(self.data).is_file():
+        if not str(self.data).strip().startswith("hub:") and not Path(self.data).expanduser().is_file():
             raise DatasetError(f"no dataset file at {self.data}")
         if self.block_size is not None and self.block_size < 8:
             raise FinetuneError(f"block size must be at least 8 tokens, not {self.block_size}")
@@ -194,17 +200,43 @@ def load_base(source: str):
     return model, tokenizer
 
 
-def read_genre(args: FinetuneArguments) -> tuple[list[str], list[str], dict]:
-    """Train and test texts of the genre, in one streaming pass over the CSV."""
-    options = CleaningOptions(genres=(args.genre,), strict_language=args.strict_language, seed=args.split_seed)
+def cleaning_options(args: FinetuneArguments) -> CleaningOptions:
+    return CleaningOptions(genres=(args.genre,), strict_language=args.strict_language, seed=args.split_seed)
+
+
+def read_genre(args: FinetuneArguments, data=None) -> tuple[list[str], list[str], dict]:
+    """Train and test texts of the genre, in one streaming pass over the CSV (or hub stream)."""
+    data = resolve_source(data or args.data)
+    options = cleaning_options(args)
     texts = {"train": [], "test": []}
-    for song in iter_songs(args.data, options):
+    for song in iter_songs(data, options):
         texts[song.split].append(song.text)
     if not texts["train"]:
-        raise DatasetError(f"{Path(args.data).name}: genre {args.genre} has no songs in the train split")
+        raise DatasetError(f"{data.name}: genre {args.genre} has no songs in the train split")
     if not texts["test"]:
-        raise DatasetError(f"{Path(args.data).name}: genre {args.genre} has no songs in the test split to evaluate on")
+        raise DatasetError(f"{data.name}: genre {args.genre} has no songs in the test split to evaluate on")
     return texts["train"], texts["test"], options.as_dict()
+
+
+def tokenized_sets(args: FinetuneArguments, data, tokenizer, block_size: int, training_args) -> tuple[BlockDataset, BlockDataset, dict]:
+    """(train set, eval set, meta): from the token cache, or read, tokenized and cached by the
+    main process first while the other processes wait (`main_process_first`)."""
+    parts = {"data": data.identity(), "cleaning": cleaning_options(args).as_dict(), "genre": args.genre,
+             "tokenizer": token_cache.tokenizer_fingerprint(tokenizer), "block_size": block_size,
+             "packing": args.packing}
+    key = token_cache.cache_key(parts)
+    with training_args.main_process_first(desc="reading and tokenizing the data"):
+        cached = token_cache.load(key) if args.token_cache else None
+        if cached is not None:
+            sets, meta = cached
+            return sets["train"], sets["test"], {**meta, "from_cache": True}
+        train_texts, test_texts, cleaning = read_genre(args, data)
+        train_set = build_dataset(train_texts, tokenizer, block_size, packing=args.packing)
+        eval_set = build_dataset(test_texts, tokenizer, block_size, packing=args.packing, keep_remainder=True)
+        meta = {"train_songs": len(train_texts), "test_songs": len(test_texts), "cleaning": cleaning, "key": key}
+        if args.token_cache and len(train_set) and len(eval_set):
+            token_cache.save(key, {"train": train_set, "test": eval_set}, meta)
+        return train_set, eval_set, {**meta, "from_cache": False}
 
 
 def default_block_size(model, tokenizer) -> int:
@@ -269,7 +301,7 @@ def finetune(args: FinetuneArguments) -> dict:
     any failure leaves an earlier `models/<genre>/` and earlier runs untouched."""
     args.check()
     source = resolve_base(args.base)
-    train_texts, test_texts, cleaning = read_genre(args)
+    data = resolve_source(args.data)
     model, tokenizer = load_base(source)
 
     from transformers import Trainer, TrainingArguments, default_data_collator, set_seed
@@ -292,13 +324,6 @@ def finetune(args: FinetuneArguments) -> dict:
     block_size = args.block_size or context
     if block_size > _context(model):
         raise FinetuneError(f"block size {block_size} is longer than the model's context ({_context(model)} tokens)")
-    train_set = build_dataset(train_texts, tokenizer, block_size, packing=args.packing)
-    eval_set = build_dataset(test_texts, tokenizer, block_size, packing=args.packing, keep_remainder=True)
-    if len(train_set) == 0:
-        raise DatasetError(f"the {args.genre} train split has fewer tokens than one block of {block_size}; use a smaller --block-size")
-    if len(eval_set) == 0:
-        raise DatasetError(f"the {args.genre} test split has no tokens to evaluate on")
-
     runs_dir = Path(args.runs_dir) / args.genre
     run_id = args.run_id or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     work = models_dir / f".{args.genre}.tmp-{run_id}"
@@ -316,6 +341,12 @@ def finetune(args: FinetuneArguments) -> dict:
     run_id = _broadcast(run_id, training_args)
     work = models_dir / f".{args.genre}.tmp-{run_id}"
     training_args.output_dir = str(work)
+
+    train_set, eval_set, data_meta = tokenized_sets(args, data, tokenizer, block_size, training_args)
+    if len(train_set) == 0:
+        raise DatasetError(f"the {args.genre} train split has fewer tokens than one block of {block_size}; use a smaller --block-size")
+    if len(eval_set) == 0:
+        raise DatasetError(f"the {args.genre} test split has no tokens to evaluate on")
 
     collator = default_data_collator if args.packing else PadCollator(tokenizer.pad_token_id, args.pad_to, block_size)
     trainer = Trainer(model=model, args=training_args, train_dataset=train_set, eval_dataset=eval_set,
@@ -346,8 +377,8 @@ def finetune(args: FinetuneArguments) -> dict:
             "base_source": source,
             "lora": lora,
             "parameters": parameters,
-            "data": str(Path(args.data).resolve()),
-            "sample": Path(args.data).resolve() == SAMPLE_PATH.resolve(),
+            "data": data.label,
+            "sample": data.path is not None and data.path == SAMPLE_PATH.resolve(),
             "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "hyperparameters": {
@@ -357,9 +388,10 @@ def finetune(args: FinetuneArguments) -> dict:
                 "effective_batch_size": args.per_device_train_batch_size * args.gradient_accumulation_steps * training_args.world_size,
                 "device": str(training_args.device),
             },
-            "cleaning": cleaning,
+            "cleaning": data_meta["cleaning"],
             "sizes": {
-                "train_songs": len(train_texts), "test_songs": len(test_texts),
+                "train_songs": data_meta["train_songs"], "test_songs": data_meta["test_songs"],
+                "tokenized_from_cache": data_meta["from_cache"],
                 "train_examples": len(train_set), "eval_examples": len(eval_set),
                 "train_tokens": train_set.num_tokens(), "eval_tokens": eval_set.num_tokens(),
             },
