@@ -23,6 +23,7 @@ from songgen_core.audio import safe_filename
 from songgen_core.device import default_device
 from songgen_core.errors import ConfigError
 from songgen_core.loading import LyricsModel, load_lyrics_model
+from songgen_core.registry import source_version
 from songgen_core.registry import ModelSource, Registry, load_registry
 from songgen_core.songs import SONG_FILES, song_files
 from songgen_core.store import FeedbackStore, default_db_path
@@ -40,9 +41,9 @@ def _lyrics_model(source_key: str, device: str, _source: ModelSource) -> LyricsM
 
 
 def lyrics_model(source: ModelSource) -> LyricsModel:
-    """The loaded model for `source` on this process's device (loaded once).
-    Raises `ModelUnavailableError`."""
-    return _lyrics_model(str(source), default_device(), source)
+    """The loaded model for `source` on this process's device (loaded once; loaded again
+    when its folder was retrained). Raises `ModelUnavailableError`."""
+    return _lyrics_model(f"{source}@{source_version(source)}", default_device(), source)
 
 
 @st.cache_resource(show_spinner="Loading the MusicGen model…", max_entries=2)

@@ -32,7 +32,7 @@ from .device import default_device
 from .embedded import EMBEDDED_MODELS, converted_dir
 from .errors import ConfigError, ModelUnavailableError
 from .prompts import END_OF_LYRICS
-from .registry import ModelSource, read_adapter_base
+from .registry import ModelSource, read_adapter_base, source_version
 
 
 @dataclass
@@ -71,10 +71,11 @@ class _SharedBase:
     description: str
     load_seconds: float
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    adapters: dict[str, str] = field(default_factory=dict)  # adapter folder -> adapter name
+    adapters: dict[str, tuple[str, str]] = field(default_factory=dict)  # adapter folder -> (its version, adapter name)
 
 
 _cache: dict[tuple[str, str], LyricsModel] = {}
+_versions: dict[tuple[str, str], str] = {}  # (source, device) -> the folder version that was loaded
 _bases: dict[tuple[str, str], _SharedBase] = {}  # (base source, device) -> the shared base
 _cache_lock = threading.Lock()
 
@@ -87,9 +88,12 @@ def load_lyrics_model(source: ModelSource, device: str | None = None) -> LyricsM
     """
     device = device or default_device()
     key = (str(source), device)
+    version = source_version(source)
     with _cache_lock:
-        if key not in _cache:
+        if key not in _cache or _versions.get(key) != version:  # new, or its folder was retrained since
+            _cache.pop(key, None)
             _cache[key] = _load(source, device)
+            _versions[key] = version
         return _cache[key]
 
 
@@ -109,6 +113,7 @@ def unload_all() -> None:
     """Forget every loaded model (tests, and freeing GPU memory)."""
     with _cache_lock:
         _cache.clear()
+        _versions.clear()
         _bases.clear()
 
 
@@ -162,11 +167,17 @@ def _load_adapter(source: ModelSource, device: str, started: float) -> LyricsMod
         except ModelUnavailableError as error:
             raise ModelUnavailableError(f"the base model {base} of LoRA adapter {source.ref} is unavailable: {error}") from None
         shared = _SharedBase(model, tokenizer, description, time.perf_counter() - started)
+    version = source_version(source)
     with shared.lock:  # a generation on this base may be running in another thread
-        name = shared.adapters.get(source.ref) or _adapter_name(Path(source.ref).name, set(shared.adapters.values()))
-        if source.ref not in shared.adapters:
+        attached = shared.adapters.get(source.ref)
+        if attached is not None and attached[0] == version:
+            name = attached[1]
+        else:  # a new adapter, or the folder was retrained: attach the new one, then drop the old
+            name = _adapter_name(Path(source.ref).name, {n for _, n in shared.adapters.values()})
             _attach(shared, source, base, name, device)
-            shared.adapters[source.ref] = name
+            shared.adapters[source.ref] = (version, name)
+            if attached is not None:
+                shared.model.delete_adapter(attached[1])
     _bases[key] = shared  # only once the base has an adapter that works
 
     tokenizer = shared.tokenizer

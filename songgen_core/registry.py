@@ -77,6 +77,19 @@ class ModelSource:
         return cls(kind, ref, few_shot, adapter_base)
 
 
+def source_version(source: ModelSource) -> str:
+    """Changes when a model folder is replaced (a retrained `models/<genre>/`): the folder's
+    inode and its newest file time. "" for embedded and hub sources, which do not change."""
+    if source.kind != "path":
+        return ""
+    try:
+        folder = os.stat(source.ref)
+        newest = max((entry.stat().st_mtime_ns for entry in os.scandir(source.ref) if entry.is_file()), default=0)
+    except OSError:
+        return "missing"
+    return f"{folder.st_ino}-{newest}"
+
+
 def is_adapter_folder(folder: Path) -> bool:
     """A folder holding a peft adapter and no whole model (no config.json)."""
     return (folder / ADAPTER_CONFIG).is_file() and not (folder / "config.json").is_file()

@@ -123,6 +123,22 @@ def test_finetune_writes_model_and_run_log_served_by_the_registry(tmp_path, base
     assert result.text.startswith("The engine hums beneath the stars") and result.few_shot is False
 
 
+def test_a_retrained_model_is_served_without_a_restart(tmp_path, base_dir):
+    from songgen_core.loading import load_lyrics_model, unload_all
+    from songgen_core.registry import load_registry
+
+    finetune(_args(tmp_path, base_dir, max_steps=1, eval_steps=1, logging_steps=1))
+    source = load_registry(models_dir=tmp_path / "models").lyrics_source("rock")
+    first = load_lyrics_model(source, "cpu")
+    assert load_lyrics_model(source, "cpu") is first  # loaded once
+    finetune(_args(tmp_path, base_dir, max_steps=3, eval_steps=3, logging_steps=1, run_id="run-2", learning_rate=1e-2))
+    again = load_lyrics_model(load_registry(models_dir=tmp_path / "models").lyrics_source("rock"), "cpu")
+    assert again is not first
+    changed = [not torch.equal(a, b) for a, b in zip(first.model.state_dict().values(), again.model.state_dict().values())]
+    assert any(changed)
+    unload_all()
+
+
 def test_failed_run_keeps_the_earlier_model(tmp_path, base_dir, monkeypatch):
     from transformers import Trainer
 

@@ -305,3 +305,27 @@ def test_home_and_training_pages_say_lora_adapter_on_the_base(trained, tmp_path,
     summary = training.dataframe[-2].value
     assert sorted(summary["genre"]) == ["pop", "rock"] and set(summary["trained"]) == {"LoRA adapter (r 8)"}
     assert (summary["trainable parameters"] > 0).all()
+
+
+def test_a_retrained_adapter_is_served_without_a_restart(base_dir, tmp_path):
+    """The app keeps models loaded; retraining a genre replaces its folder, and the next load
+    attaches the new adapter to the same shared base and drops the old one."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    finetune(_args(tmp_path, base_dir, "rock"))
+    registry = load_registry(models_dir=tmp_path / "models")
+    source = registry.lyrics_source("rock")
+    first = load_lyrics_model(source, "cpu")
+    assert load_lyrics_model(source, "cpu") is first
+    finetune(_args(tmp_path, base_dir, "rock", run_id="run-2", seed=7, max_steps=2))
+    again = load_lyrics_model(load_registry(models_dir=tmp_path / "models").lyrics_source("rock"), "cpu")
+    assert again is not first and again.model is first.model and again.adapter != first.adapter
+    assert first.adapter not in again.model.peft_config and again.adapter in again.model.peft_config
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with again.using() as model, torch.no_grad():
+        served = model(ids).logits
+    fresh = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir), tmp_path / "models" / "rock").eval()
+    with torch.no_grad():
+        assert torch.allclose(served, fresh(ids).logits, atol=1e-5)
+    unload_all()
