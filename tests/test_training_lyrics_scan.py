@@ -1,4 +1,4 @@
-"""The numba lyrics scan against its plain-Python reference, song by song."""
+"""The numba lyrics scan against its plain-Python reference, song by song; small chunks skip the kernel."""
 
 import random
 
@@ -13,8 +13,8 @@ PIECES = ["a", "B", "z", "1", " ", "\t", "\n", "\r", "\r\n", "[", "]", ":", "'",
           "\u205f", "\u3000", "\x1c", "\x85", "—", "…", "漢", "😀", "\u2028", "[Chorus: X]", "Lyrics will be available"]
 
 
-def _both(texts, wanted=None):
-    got = scan_lyrics(pa.array(texts), wanted)
+def _both(texts, wanted=None, method="kernel"):
+    got = scan_lyrics(pa.array(texts), wanted, method)
     return [(int(got["problem"][i]), int(got["words"][i]), int(got["lines"][i]), int(got["key"][i])) for i in range(len(texts))]
 
 
@@ -42,7 +42,23 @@ def test_definitions():
 
 def test_rows_not_wanted_are_skipped_and_nulls_are_empty():
     texts = ["a b", "c d e", None]
-    got = scan_lyrics(pa.array(texts), np.array([True, False, True]))
-    assert got["words"].tolist() == [2, 0, 0] and got["problem"].tolist() == [OK, OK, EMPTY]
-    sliced = scan_lyrics(pa.array(["x", "one two three", "y"]).slice(1, 1))
-    assert sliced["words"].tolist() == [3]
+    for method in ("kernel", "python"):
+        got = scan_lyrics(pa.array(texts), np.array([True, False, True]), method)
+        assert got["words"].tolist() == [2, 0, 0] and got["problem"].tolist() == [OK, OK, EMPTY]
+        sliced = scan_lyrics(pa.array(["x", "one two three", "y"]).slice(1, 1), method=method)
+        assert sliced["words"].tolist() == [3]
+
+
+def test_small_chunks_go_through_the_reference_and_big_ones_through_the_kernel(monkeypatch):
+    import training.lyrics_scan as scan
+
+    calls = []
+    monkeypatch.setattr(scan, "_scan_python", lambda array, wanted: calls.append(len(array)) or {})
+    scan_lyrics(pa.array(["la"] * 10))
+    assert calls == [10]
+    texts = ["la la"] * (scan.KERNEL_MIN_SONGS + 5)
+    wanted = np.ones(len(texts), bool)
+    assert scan_lyrics(pa.array(texts), wanted)["words"].sum() == 2 * len(texts) and calls == [10]
+    wanted[5:] = False  # what counts is the songs wanted, not the rows
+    scan_lyrics(pa.array(texts), wanted)
+    assert calls == [10, len(texts)]
