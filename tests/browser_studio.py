@@ -128,10 +128,21 @@ def open_generate(page, url: str) -> None:
     page.get_by_role("button", name="Generate lyrics").wait_for()
 
 
+def wait_idle(page) -> None:
+    """Wait until no script run is in progress (the attribute Streamlit's own e2e tests read):
+    a click while the page re-renders may land on an element about to be replaced."""
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
+
+
 def fill_lyrics_form(page, title: str, artist: str, opening: str) -> None:
-    page.locator(".st-key-gen_title input").fill(title)
-    page.locator(".st-key-gen_artist input").fill(artist)
-    page.locator(".st-key-gen_opening input").fill(opening)
+    """Fill the form once the app is idle and check each input holds what was typed."""
+    from playwright.sync_api import expect
+
+    wait_idle(page)
+    for key, value in (("gen_title", title), ("gen_artist", artist), ("gen_opening", opening)):
+        field = page.locator(f".st-key-{key} input")
+        field.fill(value)
+        expect(field).to_have_value(value)
 
 
 # Installed before the click, run in the page: the click's time, the time the opening
@@ -157,9 +168,15 @@ _WATCH = """
   };
   const observer = new MutationObserver(check);
   observer.observe(document.body, {subtree: true, childList: true, characterData: true});
-  const button = [...document.querySelectorAll('button')].find((b) => norm(b.innerText) === buttonLabel);
-  if (!button) throw new Error('no button ' + buttonLabel);
-  button.addEventListener('click', () => { t.click = performance.now(); }, {capture: true, once: true});
+  // Listen on the document, not on the button: Streamlit may replace the button's element
+  // between this script and the click, and a listener on the old element would never fire.
+  const onClick = (event) => {
+    const button = event.target.closest && event.target.closest('button');
+    if (!button || norm(button.innerText) !== buttonLabel) return;
+    t.click = performance.now();
+    document.removeEventListener('click', onClick, true);
+  };
+  document.addEventListener('click', onClick, true);
 }
 """
 
@@ -168,9 +185,15 @@ def generate_timed(page, opening: str) -> dict:
     """Click Generate (the form already filled with `opening`) and wait for the lyrics.
     Returns {"echo_s", "first_token_s", "lyrics"}: seconds from the click to the opening
     line on screen and to the first model-written text on screen, and the final lyrics."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.evaluate(_WATCH, [opening, "Generate lyrics"])
     page.get_by_role("button", name="Generate lyrics").click()
-    page.wait_for_function("() => window.__songgenLyricsTimes.token !== undefined", polling=50)
+    try:
+        page.wait_for_function("() => window.__songgenLyricsTimes.token !== undefined", polling=50)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no lyrics starting with {opening!r} on screen after {WAIT_MS / 1000:.0f} s; "
+                             f"{_page_state(page)}") from None
     times = page.evaluate("() => window.__songgenLyricsTimes")
     # The stream is done when the code box holds lyrics starting with this opening line.
     box = page.locator('[data-testid="stCode"]').filter(has_text=opening)
@@ -202,6 +225,21 @@ def screenshot_song(page, title: str, path: Path) -> None:
     page.locator('audio[data-testid="stAudio"]').scroll_into_view_if_needed()
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))
+
+
+def _page_state(page) -> str:
+    """What the page shows, for a failure message: the watcher's times, the script state,
+    the form's opening line, and the start of every lyrics area."""
+    state = page.evaluate("""() => ({
+      times: window.__songgenLyricsTimes,
+      script: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state'),
+      connection: document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-connection-state'),
+      opening: document.querySelector('.st-key-gen_opening input')?.value,
+      shown: [...document.querySelectorAll('[data-testid="stMarkdownContainer"], [data-testid="stCode"],'
+                + ' [data-testid="stException"], [data-testid="stAlert"]')]
+               .map((el) => el.innerText.slice(0, 120)).filter((text) => text.trim()),
+    })""")
+    return f"the page: {state}"
 
 
 def no_exception(page) -> None:
