@@ -117,6 +117,10 @@ def main(argv=None) -> int:
     parser.add_argument("--dir", type=Path, help="folder for the generated CSV (default: a temporary folder, removed after)")
     parser.add_argument("--keep", action="store_true", help="keep the generated CSV")
     args = parser.parse_args(argv)
+    if args.csv and not args.csv.is_file():
+        parser.error(f"--csv {args.csv}: no such file")
+    if args.dir:
+        args.dir.mkdir(parents=True, exist_ok=True)
 
     folder = Path(tempfile.mkdtemp(prefix="songgen-bench-stats-", dir=args.dir))
     try:
