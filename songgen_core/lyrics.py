@@ -87,7 +87,7 @@ class LyricsResult:
     model_source: str
     model_description: str
     few_shot: bool
-    ended_by: str  # "end-marker", "word-limit", "eos" or "token-limit"
+    ended_by: str  # "end-marker", "word-limit", "eos", "token-limit" or "cancelled" (a stream left early)
     prompt_tokens: int
     new_tokens: int
     timings: dict = field(default_factory=dict)
@@ -118,7 +118,12 @@ def stream_lyrics(request: LyricsRequest, registry: Registry | None = None, mode
 
 
 class LyricsStream:
-    """An iterator of text pieces; `.result` holds the `LyricsResult` once it is exhausted."""
+    """An iterator of text pieces; `.result` holds the `LyricsResult` once it is exhausted.
+
+    Leaving the iteration early (closing it, or dropping it: a page rerun interrupts
+    `st.write_stream`) cancels the generation at its next token, so an abandoned song
+    does not hold the model, and its lock, until its token cap.
+    """
 
     def __init__(self, job: "_Job"):
         self._job = job
@@ -138,8 +143,16 @@ class LyricsStream:
 
         worker = threading.Thread(target=work, name="lyrics-generate", daemon=True)
         worker.start()
-        while (piece := pieces.get()) is not None:
-            yield piece
+        finished = False
+        try:
+            while (piece := pieces.get()) is not None:
+                yield piece
+            finished = True
+        finally:
+            if not finished:
+                # Not joined: the worker may still wait for the model's lock behind another
+                # generation, and the reader (a page being rerun) should not wait for it.
+                self._job.cancelled.set()
         worker.join()
         if failure:
             raise failure[0]
@@ -159,6 +172,7 @@ class _Job:
         self.lm = model
         self.seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         self.result: LyricsResult | None = None
+        self.cancelled = threading.Event()  # set when the stream's reader left early
 
     def run(self, sink) -> None:
         import torch
@@ -168,7 +182,8 @@ class _Job:
         inputs = lm.tokenizer(prompt, return_tensors="pt").to(lm.device)
         prompt_len = inputs["input_ids"].shape[1]
         max_new_tokens = math.ceil(request.max_words * 2.5) + 32
-        assembler = _Assembler(lm, prompt_len, request.opening_line, request.max_words, max_new_tokens, sink)
+        assembler = _Assembler(lm, prompt_len, request.opening_line, request.max_words, max_new_tokens, sink,
+                               self.cancelled)
         kwargs = dict(
             max_new_tokens=max_new_tokens,
             do_sample=request.temperature > 0,
@@ -189,6 +204,8 @@ class _Job:
             kwargs.update(temperature=request.temperature, top_k=request.top_k or None, top_p=request.top_p)
         started = time.perf_counter()
         with lm.using():  # one generation at a time per model object (adapters on one base share it)
+            if self.cancelled.is_set():  # left while waiting for the model: nothing to write
+                return
             torch.manual_seed(self.seed)
             if lm.device.startswith("cuda"):
                 torch.cuda.manual_seed_all(self.seed)
@@ -236,8 +253,9 @@ class _Assembler:
     (when streaming) hands on the text that is certain to stay in the lyrics.
     """
 
-    def __init__(self, lm: LyricsModel, prompt_len: int, opening: str, max_words: int, max_new_tokens: int, sink):
-        self.lm, self.prompt_len, self.opening = lm, prompt_len, opening
+    def __init__(self, lm: LyricsModel, prompt_len: int, opening: str, max_words: int, max_new_tokens: int, sink,
+                 cancelled: threading.Event | None = None):
+        self.lm, self.prompt_len, self.opening, self.cancelled = lm, prompt_len, opening, cancelled
         self.max_words, self.max_new_tokens, self.sink = max_words, max_new_tokens, sink
         self.emitted, self.shown = 0, ""
         self.last_newline, self.line_start_token = -1, 0
@@ -260,6 +278,9 @@ class _Assembler:
 
         if self.first_token_s is None:
             self.first_token_s = time.perf_counter() - self.started
+        if self.cancelled is not None and self.cancelled.is_set():
+            self.ended_by = "cancelled"
+            return torch.ones((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
         raw, n_new = self.lyrics_so_far(input_ids[0])
         body, found = cut_at_stop_marker(raw)
         newline = body.rfind("\n")

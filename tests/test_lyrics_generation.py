@@ -4,6 +4,8 @@ The model sits in models/rock/ of a temporary project, as a fine-tuned model
 written by training would, and is loaded through the registry.
 """
 
+import time
+
 import pytest
 
 from songgen_core.errors import ModelUnavailableError, UnknownGenreError
@@ -102,3 +104,25 @@ def test_unknown_genre_and_missing_model(registry, tmp_path):
 def test_stream_raises_before_the_first_piece_for_unknown_genre(registry):
     with pytest.raises(UnknownGenreError):
         stream_lyrics(request(genre="polka"), registry)
+
+
+def test_a_stream_left_early_stops_its_generation_and_frees_the_model(tmp_path):
+    # Left alone, a random model writes on until it happens on its end token or the cap (1,032 tokens).
+    lm = load_lyrics_model(ModelSource("path", str(save_tiny_gpt2(tmp_path / "random"))))
+    r = request(max_words=400, temperature=1.0)
+    stream = stream_lyrics(r, model=lm)
+    pieces = iter(stream)
+    assert next(pieces) == "Headlights cutting"  # shown before the model runs
+    pieces.close()  # what a page rerun does to st.write_stream's generator
+    assert lm.lock.acquire(timeout=60)  # the worker stopped and let go of the model
+    lm.lock.release()
+    job = stream._job
+    deadline = time.monotonic() + 10
+    while job.result is None and time.monotonic() < deadline:  # the worker sets it after the lock
+        time.sleep(0.01)
+    assert job.result.ended_by == "cancelled"
+    assert job.result.new_tokens <= 2
+    assert stream.result is None  # a stream left early has no result
+    # The model serves the next song in full.
+    whole = generate_lyrics(request(max_words=10, temperature=1.0), model=lm)
+    assert whole.ended_by in ("word-limit", "token-limit", "eos") and whole.new_tokens > 2
