@@ -143,16 +143,14 @@ class LyricsStream:
 
         worker = threading.Thread(target=work, name="lyrics-generate", daemon=True)
         worker.start()
-        finished = False
         try:
             while (piece := pieces.get()) is not None:
                 yield piece
-            finished = True
-        finally:
-            if not finished:
-                # Not joined: the worker may still wait for the model's lock behind another
-                # generation, and the reader (a page being rerun) should not wait for it.
-                self._job.cancelled.set()
+        except BaseException:  # GeneratorExit: the reader left early
+            # Not joined: the worker may still wait for the model's lock behind another
+            # generation, and the reader (a page being rerun) should not wait for it.
+            self._job.cancelled.set()
+            raise
         worker.join()
         if failure:
             raise failure[0]
@@ -254,7 +252,7 @@ class _Assembler:
     """
 
     def __init__(self, lm: LyricsModel, prompt_len: int, opening: str, max_words: int, max_new_tokens: int, sink,
-                 cancelled: threading.Event | None = None):
+                 cancelled: threading.Event):
         self.lm, self.prompt_len, self.opening, self.cancelled = lm, prompt_len, opening, cancelled
         self.max_words, self.max_new_tokens, self.sink = max_words, max_new_tokens, sink
         self.emitted, self.shown = 0, ""
@@ -278,7 +276,7 @@ class _Assembler:
 
         if self.first_token_s is None:
             self.first_token_s = time.perf_counter() - self.started
-        if self.cancelled is not None and self.cancelled.is_set():
+        if self.cancelled.is_set():
             self.ended_by = "cancelled"
             return torch.ones((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
         raw, n_new = self.lyrics_so_far(input_ids[0])
