@@ -35,6 +35,9 @@ MAX_OPENING_CHARS = 300
 # A line begun this close to the token cap may be cut short by it: such a line is
 # held back while streaming, and dropped if the cap cuts it (whole lines only).
 _CAP_MARGIN_TOKENS = 24
+# The lyrics always add this many words to the opening line: until they do, the model may
+# not end the song (a small model sometimes ends it right after the opening; see _NoEarlyEnd).
+MIN_NEW_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,10 @@ class _Job:
         max_new_tokens = math.ceil(request.max_words * 2.5) + 32
         assembler = _Assembler(lm, prompt_len, request.opening_line, request.max_words, max_new_tokens, sink,
                                self.cancelled)
+        from transformers import LogitsProcessorList
+
+        # Custom processors run after the repetition penalty and before sampling's warpers.
+        processors = LogitsProcessorList([_NoEarlyEnd(assembler, _ending_token_ids(lm))])
         kwargs = dict(
             max_new_tokens=max_new_tokens,
             do_sample=request.temperature > 0,
@@ -189,15 +196,14 @@ class _Job:
             eos_token_id=lm.eos_token_ids,
             pad_token_id=lm.tokenizer.pad_token_id,
             stopping_criteria=[assembler],
+            logits_processor=processors,
         )
         if request.temperature > 0 and lm.cpu_optimized:
             # The same distribution, drawn on the top-k only (see cpu_speed.py).
-            from transformers import LogitsProcessorList
-
             from .cpu_speed import TopKTopPSampler
 
-            kwargs.update(do_sample=False, cache_implementation="static",
-                          logits_processor=LogitsProcessorList([TopKTopPSampler(request.temperature, request.top_k, request.top_p)]))
+            processors.append(TopKTopPSampler(request.temperature, request.top_k, request.top_p))
+            kwargs.update(do_sample=False, cache_implementation="static")
         elif request.temperature > 0:
             kwargs.update(temperature=request.temperature, top_k=request.top_k or None, top_p=request.top_p)
         started = time.perf_counter()
@@ -256,6 +262,7 @@ class _Assembler:
         self.lm, self.prompt_len, self.opening, self.cancelled = lm, prompt_len, opening, cancelled
         self.max_words, self.max_new_tokens, self.sink = max_words, max_new_tokens, sink
         self.emitted, self.shown = 0, ""
+        self.opening_words, self.new_words = _word_count(opening), 0
         self.last_newline, self.line_start_token = -1, 0
         self.ended_by: str | None = None
         self.started = time.perf_counter()
@@ -281,12 +288,13 @@ class _Assembler:
             return torch.ones((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
         raw, n_new = self.lyrics_so_far(input_ids[0])
         body, found = cut_at_stop_marker(raw)
+        self.new_words = _word_count(body) - self.opening_words
         newline = body.rfind("\n")
         if newline != self.last_newline:
             self.last_newline, self.line_start_token = newline, n_new
         if found:
             self.ended_by = "end-marker"
-        elif body.endswith("\n") and _word_count(body) >= self.max_words:
+        elif body.endswith("\n") and _word_count(body) >= self.max_words and self.new_words >= MIN_NEW_WORDS:
             self.ended_by = "word-limit"
         if self.sink is not None and self.ended_by is None:
             self._emit(body)
@@ -314,6 +322,37 @@ class _Assembler:
         if ended_by == "token-limit" and not body.endswith("\n") and self.open_line_may_be_cut():
             body = body[: body.rfind("\n") + 1]  # drop the line the cap cut short
         return _tidy(body), ended_by
+
+
+class _NoEarlyEnd:
+    """A logits processor: until the lyrics hold `MIN_NEW_WORDS` words beyond the opening,
+    the tokens that end a song (end of text, the end-of-lyrics token, and any token that
+    could begin a stop marker written as text) cannot be drawn."""
+
+    def __init__(self, assembler: "_Assembler", ending_ids: list[int]):
+        self.assembler, self.ending_ids = assembler, ending_ids
+
+    def __call__(self, input_ids, scores):
+        if self.assembler.new_words < MIN_NEW_WORDS and self.ending_ids:
+            scores = scores.clone()
+            scores[:, self.ending_ids] = float("-inf")
+        return scores
+
+
+_ENDING_IDS: dict[int, tuple[object, list[int]]] = {}  # id(tokenizer) -> (tokenizer, ids)
+
+
+def _ending_token_ids(lm: LyricsModel) -> list[int]:
+    """The ids of end tokens and of tokens holding "[" or "<" (the first characters of the
+    stop markers "[Artist:", "[Song:" and a plain-text "<|endoflyrics|>"). Cached per tokenizer."""
+    tokenizer = lm.tokenizer
+    cached = _ENDING_IDS.get(id(tokenizer))
+    if cached is None or cached[0] is not tokenizer:
+        tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        ids = {i for i, token in enumerate(tokens) if token is not None and ("[" in token or "<" in token)}
+        ids.update(lm.eos_token_ids)
+        cached = _ENDING_IDS[id(tokenizer)] = (tokenizer, sorted(ids))
+    return cached[1]
 
 
 def _printable(text: str) -> str:

@@ -5,12 +5,13 @@ written by training would, and is loaded through the registry.
 """
 
 import time
+from dataclasses import asdict
 
 import pytest
 
 from songgen_core.errors import ModelUnavailableError, UnknownGenreError
 from songgen_core.loading import load_lyrics_model, unload_all
-from songgen_core.lyrics import LyricsRequest, generate_lyrics, stream_lyrics
+from songgen_core.lyrics import MIN_NEW_WORDS, LyricsRequest, generate_lyrics, stream_lyrics
 from songgen_core.prompts import END_OF_LYRICS
 from songgen_core.registry import ModelSource, load_registry
 from tiny_models import save_tiny_gpt2, train_tiny_gpt2
@@ -77,6 +78,22 @@ def test_word_limit_ends_at_the_line_that_crosses_it(registry):
     for text in limited:
         words_before_last_line = len(text.rsplit("\n", 1)[0].split()) if "\n" in text else 0
         assert len(text.split()) >= 12 > words_before_last_line
+
+
+def test_lyrics_always_add_words_to_the_opening(registry):
+    # The last line of a memorised song: the model would end the song right there (greedy, it
+    # wrote "[Artist:" for the next song, 0 new words), or stop at the first line end when the
+    # opening alone spends the word budget. Neither may leave the lyrics at the opening line.
+    last_line = request(title="Iron Lungs", artist="Glass Harbour", opening_line="Give me something that I cannot break")
+    long_opening = request(opening_line="I was writing in the dark, now I'm putting in the work", max_words=10)
+    for r in (last_line, long_opening):
+        for temperature, seeds in ((0.0, [0]), (0.8, range(6))):
+            for seed in seeds:
+                asked = LyricsRequest(**{**asdict(r), "temperature": temperature, "seed": seed})
+                result = generate_lyrics(asked, registry)
+                new_words = len(result.text.split()) - len(r.opening_line.split())
+                assert new_words >= MIN_NEW_WORDS or result.ended_by == "token-limit", (seed, result.text)
+                assert "".join(stream_lyrics(asked, registry)) == result.text
 
 
 def test_token_cap_keeps_whole_lines(tmp_path):
