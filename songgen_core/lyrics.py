@@ -8,7 +8,8 @@
     stream.result                                # the same LyricsResult
 
 Both forms sample with transformers' `generate`; the text is cut at the
-end-of-lyrics token or at the next song header, and trimmed to whole lines.
+end-of-lyrics token or at the next song header, and trimmed to whole lines;
+it always adds at least `MIN_NEW_WORDS` words to the opening line.
 Concatenating the streamed pieces gives exactly `result.text`.
 """
 
@@ -20,6 +21,7 @@ import re
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
@@ -339,20 +341,18 @@ class _NoEarlyEnd:
         return scores
 
 
-_ENDING_IDS: dict[int, tuple[object, list[int]]] = {}  # id(tokenizer) -> (tokenizer, ids)
+_ENDING_IDS: "weakref.WeakKeyDictionary[object, list[int]]" = weakref.WeakKeyDictionary()  # tokenizer -> ids
 
 
 def _ending_token_ids(lm: LyricsModel) -> list[int]:
     """The ids of end tokens and of tokens holding "[" or "<" (the first characters of the
-    stop markers "[Artist:", "[Song:" and a plain-text "<|endoflyrics|>"). Cached per tokenizer."""
+    stop markers "[Artist:", "[Song:" and a plain-text "<|endoflyrics|>"). Cached while the tokenizer lives."""
     tokenizer = lm.tokenizer
-    cached = _ENDING_IDS.get(id(tokenizer))
-    if cached is None or cached[0] is not tokenizer:
+    if tokenizer not in _ENDING_IDS:  # 0.2 s for Gemma's 262k tokens, once per loaded tokenizer
         tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
         ids = {i for i, token in enumerate(tokens) if token is not None and ("[" in token or "<" in token)}
-        ids.update(lm.eos_token_ids)
-        cached = _ENDING_IDS[id(tokenizer)] = (tokenizer, sorted(ids))
-    return cached[1]
+        _ENDING_IDS[tokenizer] = sorted(ids | set(lm.eos_token_ids))
+    return _ENDING_IDS[tokenizer]
 
 
 def _printable(text: str) -> str:
