@@ -27,7 +27,7 @@ from typing import Iterator
 
 from .errors import InvalidRequestError, SongGenError
 from .loading import LyricsModel, load_lyrics_model
-from .prompts import cut_at_stop_marker, held_back_length, lyrics_prompt
+from .prompts import STOP_MARKERS, cut_at_stop_marker, held_back_length, lyrics_prompt
 from .registry import GENRE_NAME, Registry, load_registry
 from .text import check_text
 
@@ -290,13 +290,14 @@ class _Assembler:
             return torch.ones((input_ids.shape[0],), dtype=torch.bool, device=input_ids.device)
         raw, n_new = self.lyrics_so_far(input_ids[0])
         body, found = cut_at_stop_marker(raw)
-        self.new_words = _word_count(body) - self.opening_words
+        words = _word_count(body)
+        self.new_words = words - self.opening_words
         newline = body.rfind("\n")
         if newline != self.last_newline:
             self.last_newline, self.line_start_token = newline, n_new
         if found:
             self.ended_by = "end-marker"
-        elif body.endswith("\n") and _word_count(body) >= self.max_words and self.new_words >= MIN_NEW_WORDS:
+        elif body.endswith("\n") and words >= self.max_words and self.new_words >= MIN_NEW_WORDS:
             self.ended_by = "word-limit"
         if self.sink is not None and self.ended_by is None:
             self._emit(body)
@@ -345,12 +346,13 @@ _ENDING_IDS: "weakref.WeakKeyDictionary[object, list[int]]" = weakref.WeakKeyDic
 
 
 def _ending_token_ids(lm: LyricsModel) -> list[int]:
-    """The ids of end tokens and of tokens holding "[" or "<" (the first characters of the
-    stop markers "[Artist:", "[Song:" and a plain-text "<|endoflyrics|>"). Cached while the tokenizer lives."""
+    """The ids of end tokens and of tokens holding a stop marker's first character ("[" of
+    "[Artist:" and "[Song:", "<" of a plain-text "<|endoflyrics|>"). Cached while the tokenizer lives."""
     tokenizer = lm.tokenizer
     if tokenizer not in _ENDING_IDS:  # 0.2 s for Gemma's 262k tokens, once per loaded tokenizer
+        starts = {marker[0] for marker in STOP_MARKERS}
         tokens = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        ids = {i for i, token in enumerate(tokens) if token is not None and ("[" in token or "<" in token)}
+        ids = {i for i, token in enumerate(tokens) if token is not None and any(ch in token for ch in starts)}
         _ENDING_IDS[tokenizer] = sorted(ids | set(lm.eos_token_ids))
     return _ENDING_IDS[tokenizer]
 

@@ -5,7 +5,6 @@ written by training would, and is loaded through the registry.
 """
 
 import time
-from dataclasses import asdict
 
 import pytest
 
@@ -84,14 +83,14 @@ def test_lyrics_always_add_words_to_the_opening(registry):
     # The last line of a memorised song: the model would end the song right there (greedy, it
     # wrote "[Artist:" for the next song, 0 new words), or stop at the first line end when the
     # opening alone spends the word budget. Neither may leave the lyrics at the opening line.
-    last_line = request(title="Iron Lungs", artist="Glass Harbour", opening_line="Give me something that I cannot break")
-    long_opening = request(opening_line="I was writing in the dark, now I'm putting in the work", max_words=10)
-    for r in (last_line, long_opening):
+    last_line = dict(title="Iron Lungs", artist="Glass Harbour", opening_line="Give me something that I cannot break")
+    long_opening = dict(opening_line="I was writing in the dark, now I'm putting in the work", max_words=10)
+    for case in (last_line, long_opening):
         for temperature, seeds in ((0.0, [0]), (0.8, range(6))):
             for seed in seeds:
-                asked = LyricsRequest(**{**asdict(r), "temperature": temperature, "seed": seed})
+                asked = request(**case, temperature=temperature, seed=seed)
                 result = generate_lyrics(asked, registry)
-                new_words = len(result.text.split()) - len(r.opening_line.split())
+                new_words = len(result.text.split()) - len(asked.opening_line.split())
                 assert new_words >= MIN_NEW_WORDS or result.ended_by == "token-limit", (seed, result.text)
                 assert "".join(stream_lyrics(asked, registry)) == result.text
 
