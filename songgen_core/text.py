@@ -33,13 +33,14 @@ def check_text(field: str, value, *, max_chars: int, allow_newlines: bool = Fals
     return value
 
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark; a colon
-# also gets a zero-width space after it, so Streamlit's own syntax (":red[...]",
-# ":material/x:", emoji shortcodes, which it finds in the text after escapes are
-# resolved) cannot form. A newline becomes a hard line break. Character by
-# character, so it can be applied to streamed pieces one at a time.
+# Every ASCII punctuation character may be backslash-escaped in CommonMark. Escaping the
+# colon is enough to keep Streamlit's own syntax (":red[...]", ":material/x:", emoji
+# shortcodes) from forming: it is parsed from the Markdown source, where an escaped colon
+# is no longer one (checked in a browser with Streamlit 1.67), so no invisible character
+# is needed, and text copied from the page is the text itself. A newline becomes a hard
+# line break. Character by character, so it can be applied to streamed pieces one at a time.
 _MARKDOWN_LITERAL = str.maketrans(
-    {**{c: "\\" + c for c in "!\"#$%&'()*+,-./;<=>?@[\\]^_`{|}~"}, ":": "\\:\u200b", "\n": "  \n", "\t": " "}
+    {**{c: "\\" + c for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}, "\n": "  \n", "\t": " "}
 )
 
 

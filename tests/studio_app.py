@@ -78,7 +78,7 @@ def markdown_texts(at: AppTest) -> list[str]:
 
 def shown(markdown: str) -> str:
     """What a Markdown element made by `markdown_literal` displays (its escapes undone)."""
-    return re.sub(r"\\(.)", r"\1", str(markdown).replace("\u200b", "").replace("  \n", "\n"))
+    return re.sub(r"\\(.)", r"\1", str(markdown).replace("  \n", "\n"))
 
 
 def errors_shown(at: AppTest) -> list[str]:

@@ -131,4 +131,11 @@ def test_markdown_literal_escapes_everything_markdown_would_interpret():
     assert escaped.count("  \n") == 3
     import re
 
-    assert re.sub(r"\\(.)", r"\1", escaped.replace("\u200b", "").replace("  \n", "\n")) == text
+    assert re.sub(r"\\(.)", r"\1", escaped.replace("  \n", "\n")) == text
+
+
+def test_markdown_literal_adds_no_invisible_characters():
+    """A model id copied from a caption must be the id itself (issue 9, item 12)."""
+    escaped = markdown_literal("embedded:gemma3-270m · path:models/rock · 12:30")
+    assert escaped == "embedded\\:gemma3\\-270m · path\\:models\\/rock · 12\\:30"
+    assert not any(ch in escaped for ch in "\u200b\u200c\u200d\u2060\ufeff")
