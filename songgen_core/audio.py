@@ -268,12 +268,15 @@ def resample(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
 def safe_filename(title, default: str = "song", max_len: int = 80) -> str:
     """A safe, readable file name stem (no extension) made from a song title.
 
-    Lower-case ASCII letters, digits, "-" and "_" only (accents are folded:
-    "Café" -> "cafe"), words joined by "-", at most `max_len` characters, never
-    empty (falls back to `default`, itself made safe, then to "song"), never a
-    Windows reserved device name (CON, NUL, COM1, ...; these get "-song" added).
-    Path separators and dots cannot survive, so "../../etc/passwd" becomes
-    "etc-passwd". Raises `ValueError` when `max_len` is below 1.
+    Letters and digits of any script, "-" and "_" only: Latin letters are folded to
+    lower-case ASCII ("Café" -> "cafe"), the letters of other scripts are kept as they
+    are ("فيروز", "東京"), everything else (punctuation, symbols, emoji, white space,
+    control and format characters) separates words, which are joined by "-". At most
+    `max_len` characters, never empty (falls back to `default`, itself made safe, then
+    to "song"), never a Windows reserved device name (CON, NUL, COM1, ...; these get
+    "-song" added). Path separators, dots and the characters file systems forbid
+    (<>:"/\\|?*) cannot survive, so "../../etc/passwd" becomes "etc-passwd".
+    Raises `ValueError` when `max_len` is below 1.
     """
     if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
         raise ValueError("max_len must be a whole number of at least 1")
@@ -292,11 +295,23 @@ _TRANSLITERATE = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "�
                                 "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
 
 
+def _name_character(ch: str) -> str:
+    """What one character becomes in a file name: its ASCII folding when it has one
+    (Latin letters, full-width forms), itself when it is a letter, digit or combining mark
+    of another script (Arabic vowel marks, Devanagari vowel signs), else a separator."""
+    folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii")
+    if folded:
+        return folded.lower()
+    return ch.lower() if unicodedata.category(ch)[0] in "LNM" else " "
+
+
 def _slugify(text: str, max_len: int) -> str:
-    """ASCII-fold `text`, keep [a-z0-9_] runs joined by "-", cut to `max_len`."""
-    folded = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
-    ascii_text = folded.encode("ascii", "ignore").decode("ascii")
-    words = re.split(r"[^a-z0-9_]+", ascii_text.lower())
+    """Fold `text` character by character, keep runs of letters, digits, marks and "_"
+    joined by "-", cut to `max_len`."""
+    text = unicodedata.normalize("NFC", text.translate(_TRANSLITERATE))
+    folded = "".join(_name_character(ch) for ch in text)
+    # Only letters, digits and marks are left outside ASCII (see _name_character).
+    words = re.split(r"[^a-z0-9_\u0080-\U0010ffff]+", folded)
     slug = "-".join(word for word in words if word.strip("_"))
     slug = re.sub(r"_+", "_", slug)
     return slug[:max_len].strip("-_")

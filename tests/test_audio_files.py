@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 
+import unicodedata
+
 import numpy as np
 import pytest
 import soundfile
@@ -266,6 +268,13 @@ def test_read_audio_refuses_non_audio(tmp_path):
     ("C:\\Windows\\System32", "c-windows-system32"),
     ("Ünïcødé   Sōng  2024", "unicode-song-2024"),
     ("a/b\\c:d*e?f\"g<h>i|j", "a-b-c-d-e-f-g-h-i-j"),
+    # Other scripts keep their letters (issue 9, item 10: an Arabic title downloaded as song.mp3).
+    ("فيروز", "فيروز"),
+    ("أغنية الليل", "أغنية-الليل"),
+    ("東京 ナイト!", "東京-ナイト"),
+    ("नमस्ते दुनिया", "नमस्ते-दुनिया"),
+    ("Привет, мир", "привет-мир"),
+    ("ＡＢＣ", "abc"),
 ])
 def test_safe_filename(title, expected):
     assert safe_filename(title) == expected
@@ -287,10 +296,11 @@ def test_safe_filename_default_and_limits():
 
 def test_safe_filename_is_always_safe():
     rng = np.random.default_rng(1)
-    alphabet = list("abcXYZ019 ._-/\\:*?\"<>|\x00\t\né€😀") + ["..", "CON", "nul"]
+    alphabet = list("abcXYZ019 ._-/\\:*?\"<>|\x00\t\né€😀ب東\u200f\u202e\u0301") + ["..", "CON", "nul"]
     for _ in range(300):
         title = "".join(rng.choice(alphabet, size=rng.integers(0, 30)))
         name = safe_filename(title)
         assert name and len(name) <= 80
-        assert all(c.isascii() and (c.isalnum() or c in "-_") for c in name)
+        assert all((c.isascii() and (c.isalnum() or c in "-_")) or (not c.isascii() and unicodedata.category(c)[0] in "LNM")
+                   for c in name)
         assert not name.startswith((".", "-", "_")) and name.upper() not in {"CON", "PRN", "AUX", "NUL"}
