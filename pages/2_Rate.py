@@ -1,4 +1,10 @@
-"""Rate: read and listen, rate lyrics and music 1-5 (history kept), see aggregates, export."""
+"""Rate: read and listen, rate lyrics and music 1-5 (history kept), see aggregates, export.
+
+The song being rated is this page's own state (`rate_current`), not the picker's: the
+picker's labels change when a song is rated, and the page must stay on the song a person
+sees until they move on (the picker or "Next unrated"). A rating is saved by the form's
+callback with the id of the song the form was drawn for, so it can never land on another.
+"""
 
 import altair as alt
 import pandas as pd
@@ -7,7 +13,7 @@ import streamlit as st
 from songgen_app import ui
 from songgen_core.errors import InvalidRequestError
 from songgen_core.songs import default_data_dir
-from songgen_core.store import AGGREGATE_BY, StoreError
+from songgen_core.store import AGGREGATE_BY, MIN_INTERVAL_COUNT, StoreError, TARGETS
 
 st.set_page_config(page_title="Rate · SongGen Studio", page_icon="⭐", layout="wide")
 st.title("Rate songs")
@@ -15,6 +21,45 @@ store = ui.feedback_store()
 data_dir = default_data_dir()
 state = st.session_state
 BY_LABELS = {"genre": "Genre", "lyrics_model": "Lyrics model", "music_backend": "Music backend"}
+
+
+def on_pick(names: dict[str, str]):
+    picked = ui.picked_song(state.rate_song, names)
+    if picked is not None:
+        state.rate_current = picked
+
+
+def on_next(after: str, unrated: list[str]):
+    """Move to the next song still missing a rating after `after` (wrapping round)."""
+    if after in unrated:
+        i = unrated.index(after)
+        unrated = unrated[i + 1:] + unrated[:i]
+    if unrated:
+        state.rate_current = unrated[0]
+
+
+def on_save(song_id: str, current: dict):
+    """Save the stars set in the form of `song_id` that differ from its current rating (all
+    of them when a comment is written); the outcome is kept for the next run to show."""
+    chosen = {target: state.get(f"rate_{target}_{song_id}") for target in TARGETS}
+    chosen = {target: stars + 1 for target, stars in chosen.items() if stars is not None}  # 0-4 -> 1-5
+    comment = state.get(f"rate_comment_{song_id}") or ""
+    if not comment.strip():
+        chosen = {target: score for target, score in chosen.items() if score != current.get(target)}
+    if not chosen:
+        state.rate_notice = (song_id, "warning", "Choose stars for the lyrics, the music or both."
+                             if not any(current.values()) else "Nothing changed: these are already your ratings.")
+        return
+    try:
+        store.add_ratings(song_id, chosen, comment)
+    except InvalidRequestError as error:
+        state.rate_notice = (song_id, "error", str(error))
+    except StoreError as error:
+        state.rate_notice = (song_id, "error", f"The rating could not be saved: {error}")
+    else:
+        state[f"rate_comment_{song_id}"] = ""
+        state.rate_notice = (song_id, "success", "Saved: " + ", ".join(f"{t} {s}/5" for t, s in chosen.items()))
+
 
 try:
     songs = store.list_songs(unrated_first=True, limit=None)
@@ -29,39 +74,34 @@ if not songs:
     st.page_link("pages/1_Generate.py", label="Write a song", icon="✍️")
 else:
     by_id = {song["id"]: song for song in songs}
-    song_id = st.selectbox("Song (unrated first)", list(by_id), format_func=lambda i: ui.song_label(by_id[i]),
-                           key="rate_song")
+    unrated = [song["id"] for song in songs if song["lyrics_rating"] is None or song["music_rating"] is None]
+    if state.get("rate_current") not in by_id:  # first visit, or the song was deleted meanwhile
+        state.rate_current = songs[0]["id"]
+    song_id = state.rate_current
     song = by_id[song_id]
+    state.rate_song = song_id  # the picker shows the page's song, under its current label
+    picker, next_col = st.columns([5, 1], vertical_alignment="bottom")
+    picker.selectbox("Song (unrated first)", list(by_id), format_func=lambda i: ui.song_label(by_id[i]),
+                     key="rate_song", on_change=on_pick, args=({ui.song_name(s): s["id"] for s in songs},))
+    next_col.button("Next unrated", key="rate_next", on_click=on_next, args=(song_id, unrated),
+                    disabled=not [i for i in unrated if i != song_id], width="stretch")
     ui.heading(song.get("title") or "(untitled)")
     ui.song_details(song)
     ui.lyrics_box(song["lyrics"])
     ui.song_media(song, data_dir, key=f"rate-{song_id}")
 
-    with st.form(f"rate_form_{song_id}", clear_on_submit=True):
-        lyrics_col, music_col = st.columns(2)
-        with lyrics_col:
-            st.write("Lyrics")
-            lyrics_stars = st.feedback("stars", key=f"rate_lyrics_{song_id}")
-        with music_col:
-            st.write("Music")
-            music_stars = st.feedback("stars", key=f"rate_music_{song_id}")
-        comment = st.text_area("Comment (optional)", key=f"rate_comment_{song_id}", height=80)
-        submitted = st.form_submit_button("Save rating", type="primary")
-    if submitted:
-        chosen = {"lyrics": lyrics_stars, "music": music_stars}
-        chosen = {target: stars + 1 for target, stars in chosen.items() if stars is not None}  # 0-4 -> 1-5
-        if not chosen:
-            st.warning("Choose stars for the lyrics, the music or both.")
-        else:
-            try:
-                for target, score in chosen.items():
-                    store.add_rating(song_id, target, score, comment)
-            except InvalidRequestError as error:
-                ui.error_box(str(error))
-            except StoreError as error:
-                ui.error_box(f"The rating could not be saved: {error}")
-            else:
-                st.success("Saved: " + ", ".join(f"{target} {score}/5" for target, score in chosen.items()))
+    current = {"lyrics": song["lyrics_rating"], "music": song["music_rating"]}
+    with st.form(f"rate_form_{song_id}"):
+        for target, column in zip(TARGETS, st.columns(2)):
+            with column:
+                st.write(f"{target.capitalize()} (now: {current[target] or 'unrated'})")
+                st.feedback("stars", key=f"rate_{target}_{song_id}",
+                            default=None if current[target] is None else current[target] - 1)
+        st.text_area("Comment (optional)", key=f"rate_comment_{song_id}", height=80)
+        st.form_submit_button("Save rating", type="primary", on_click=on_save, args=(song_id, current))
+    notice = state.get("rate_notice")
+    if notice and notice[0] == song_id:
+        getattr(ui, {"success": "success_box", "warning": "warning_box", "error": "error_box"}[notice[1]])(notice[2])
 
     history = store.ratings_for(song_id)
     if history:
@@ -72,28 +112,19 @@ else:
 
 st.divider()
 st.subheader("What people think")
-st.caption("Mean of each song's latest rating, with its 95% confidence interval (Student t) and the count.")
+st.caption(f"Mean of each song's latest rating, with its 95% confidence interval (Student t, clipped to the 1-5 "
+           f"scale; groups with fewer than {MIN_INTERVAL_COUNT} rated songs show no interval) and the count.")
 for by, tab in zip(AGGREGATE_BY, st.tabs([BY_LABELS[by] for by in AGGREGATE_BY])):
     with tab:
-        for target in ("lyrics", "music"):
+        for target in TARGETS:
             rows = store.aggregates(by, target)
             if not rows:
                 st.caption(f"No {target} ratings yet.")
                 continue
-            frame = pd.DataFrame(rows).rename(columns={by: "group"})
-            frame["group"] = frame["group"].fillna("(none)").astype(str)
-            frame["low"] = frame["ci_low"].fillna(frame["mean"])
-            frame["high"] = frame["ci_high"].fillna(frame["mean"])
-            base = alt.Chart(frame).encode(y=alt.Y("group:N", title=BY_LABELS[by], sort="-x"))
-            bars = base.mark_rule().encode(x=alt.X("low:Q", title=f"{target} score", scale=alt.Scale(domain=[0, 6])),
-                                           x2="high:Q")
-            points = base.mark_point(filled=True, size=80).encode(
-                x="mean:Q", tooltip=["group", alt.Tooltip("mean:Q", format=".2f"), "count:Q",
-                                     alt.Tooltip("ci_low:Q", format=".2f"), alt.Tooltip("ci_high:Q", format=".2f")])
-            counts = base.mark_text(align="left", dx=8).encode(x="high:Q", text=alt.Text("count:Q", format="d"))
-            st.altair_chart((bars + points + counts).properties(title=f"{target.capitalize()} by {BY_LABELS[by].lower()}"),
-                            width="stretch")
-            st.dataframe(frame[["group", "count", "mean", "ci_low", "ci_high"]], hide_index=True)
+            frame = ui.aggregate_frame(rows, by)
+            st.altair_chart(ui.aggregate_chart(frame, f"{target.capitalize()} by {BY_LABELS[by].lower()}",
+                                               BY_LABELS[by], f"{target} score"), width="stretch")
+            st.dataframe(frame[["group", "count", "mean", "interval", "ci_low", "ci_high"]], hide_index=True)
 
 st.subheader("Export")
 csv_col, json_col = st.columns(2)

@@ -32,8 +32,9 @@ search_col, genre_col, model_col, rating_col = st.columns([3, 1, 2, 1])
 search = search_col.text_input("Search title, artist, opening line and lyrics", key="history_search")
 genre = genre_col.selectbox("Genre", [ANY, *genres], key="history_genre")
 model = model_col.selectbox("Model or music backend", [ANY, *models], key="history_model")
-min_rating = rating_col.selectbox("Rating", [ANY, 1, 2, 3, 4, 5], key="history_rating",
-                                  format_func=lambda r: r if r == ANY else f"{r}★ or more")
+min_rating = rating_col.selectbox("Mean rating", [ANY, 1, 2, 3, 4, 5], key="history_rating",
+                                  format_func=lambda r: r if r == ANY else f"{r}★ or more",
+                                  help="The mean of a song's current lyrics and music ratings (the 'mean ★' column).")
 
 try:
     songs = store.list_songs(genre=None if genre == ANY else genre, model=None if model == ANY else model,
@@ -52,9 +53,10 @@ if not songs:
 table = pd.DataFrame([{
     "created": song["created_at"][:19].replace("T", " "), "title": song["title"], "artist": song["artist"],
     "genre": song["genre"], "lyrics model": song["lyrics_model"], "music": song["music_backend"],
-    "lyrics ★": song["lyrics_rating"], "music ★": song["music_rating"], "ratings": song["ratings_count"],
+    "lyrics ★": song["lyrics_rating"], "music ★": song["music_rating"], "mean ★": song["rating"],
+    "ratings": song["ratings_count"],
 } for song in songs])
-st.dataframe(table, hide_index=True)
+st.dataframe(table, hide_index=True, column_config={"mean ★": st.column_config.NumberColumn(format="%.1f")})
 
 by_id = {song["id"]: song for song in songs}
 song_id = st.selectbox("Song", list(by_id), format_func=lambda i: ui.song_label(by_id[i]), key="history_song")

@@ -247,3 +247,31 @@ def no_exception(page) -> None:
     shown = page.locator('[data-testid="stException"]')
     if shown.count():
         raise AssertionError(f"the page shows an exception: {shown.first.inner_text()[:2000]}")
+
+
+def studio_env(folder: Path, genres: dict[str, Path]) -> dict[str, str]:
+    """The environment of a studio on temporary paths under `folder`, each genre served by
+    the model folder given (through a real registry file)."""
+    config = folder / "models.toml"
+    config.write_text("[lyrics.genres]\n" + "".join(f'{genre} = "path:{model}"\n' for genre, model in genres.items()),
+                      encoding="utf-8")
+    (folder / "no-models").mkdir(exist_ok=True)
+    return {"SONGGEN_CONFIG": str(config), "SONGGEN_DB": str(folder / "feedback.db"),
+            "SONGGEN_DATA": str(folder / "data"), "SONGGEN_MODELS_DIR": str(folder / "no-models"),
+            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+
+
+def choose_option(page, key: str, label_start: str) -> None:
+    """Pick, in the select box with this key, the option whose label starts with `label_start`."""
+    page.locator(f".st-key-{key} [role='combobox']").click()
+    page.get_by_role("option").filter(has_text=label_start).first.click()
+    wait_idle(page)
+
+
+def chosen_option(page, key: str) -> str:
+    """The label the select box with this key shows."""
+    return page.locator(f".st-key-{key} [role='combobox']").input_value()
+
+
+def set_stars(page, key: str, stars: int) -> None:
+    page.locator(f".st-key-{key} [aria-label='{stars} out of 5 stars']").click(timeout=15_000)

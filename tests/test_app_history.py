@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from studio_app import button, errors_shown, make_song, make_studio, open_page
+from studio_app import button, errors_shown, make_song, make_studio, open_page, shown
 
 PAGE = "pages/3_History.py"
 
@@ -92,3 +92,34 @@ def test_delete_removing_ratings_removes_everything(studio, songs):
     assert not folder.exists()
     assert [s["id"] for s in studio.store.list_songs(include_deleted=True)] == [songs["html"], songs["neon"]]
     assert len(at.selectbox(key="history_song").options) == 2
+
+
+def test_the_rating_filter_is_the_mean_shown_in_the_table(studio, songs):
+    """Issue 9, item 8: "4 stars or more" filtered on a mean the table did not show."""
+    studio.store.add_rating(songs["drive"], "music", 5)  # lyrics 2, music 5: mean 3.5
+    at = open_page(PAGE)
+    table = at.dataframe[0].value.set_index("title")
+    assert table.loc["Night Drive", "mean ★"] == 3.5 and table.loc["Neon Hearts", "mean ★"] == 4.5
+    at.selectbox(key="history_rating").set_value(4).run()
+    assert list(at.dataframe[0].value["title"]) == ["Neon Hearts"]
+    assert at.selectbox(key="history_rating").label == "Mean rating"
+
+
+def test_a_right_to_left_artist_is_isolated_in_the_caption(studio):
+    """Issue 9, item 9: an Arabic artist reordered the caption around it."""
+    make_song(studio, "Night", seed=4, artist="فيروز")
+    at = open_page(PAGE)
+    details = [shown(caption.value) for caption in at.caption if "by " in shown(caption.value)]
+    assert details and details[0].startswith("rock · by \u2068فيروز\u2069 · ")
+
+
+def test_midi_and_lyrics_downloads_stay_when_the_audio_is_gone(studio, songs):
+    """Issue 9, item 11: the MIDI and lyrics downloads were hidden with the audio."""
+    folder = Path(studio.store.get_song(songs["html"])["folder"])
+    (folder / "song.mp3").unlink()
+    (folder / "song.wav").unlink()
+    at = open_page(PAGE)
+    assert at.selectbox(key="history_song").value == songs["html"]
+    assert any("audio files of this song are missing" in w.value for w in at.warning)
+    assert not at.get("audio")
+    assert [d.label for d in at.get("download_button")] == ["MIDI", "Lyrics (text)"]
