@@ -42,6 +42,7 @@ except StoreError as error:
 st.subheader("Models")
 try:
     registry = load_registry()
+    ui.warm_lyrics_model(registry, announce=False)  # the first song should not wait for the load
     st.dataframe(model_status(registry), hide_index=True)
     st.caption("A model loads on first use and then stays loaded. Change a genre's model in "
                "config/models.toml; a trained folder models/GENRE/ takes over its genre. LoRA adapters "

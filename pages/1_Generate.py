@@ -1,9 +1,20 @@
 """Generate: lyrics streamed as they are written, then music, a player and downloads.
 
-Flow: the form -> Generate (the lyrics stream in) -> repeat with a new seed,
-start over, or continue to music -> Compose (progress) -> player, downloads,
-regenerate the music. Every song with music is saved (songgen_core.songs).
+Flow: the form -> Generate (the lyrics stream in; "Stop writing" keeps the lines so far) -> repeat
+with a new seed, start over, or continue to music -> Compose (progress) -> player,
+downloads, regenerate the music. Every song with music is saved (songgen_core.songs).
+
+Each lyrics run is a "take" (`gen_take`, counted up by every start). The song's buttons
+carry the take they were drawn for, so a click on a button of an earlier take (a fast
+double click, a faded button clicked while the next song streams) changes nothing. The
+request stays in `gen_pending` until its lyrics are written or stopped.
+The previous song's controls leave the screen as soon as a stream starts (see SONG_SLOTS). A stream interrupted by
+anything but its "Stop writing" button (such a stale click, a visit to another page, or
+Streamlit's own Stop in the toolbar followed by any click) starts again on the next run with
+the same seed, which writes the same lyrics.
 """
+
+import secrets
 
 import streamlit as st
 
@@ -13,7 +24,6 @@ from songgen_core.lyrics import stream_lyrics
 from songgen_core.songs import compose, default_data_dir, regenerate_music, save_melody, save_song
 from songgen_core.store import StoreError
 from songgen_core.studio import check_lyrics_form, lyrics_defaults, music_backends, musicgen_status
-from songgen_core.text import markdown_literal
 
 st.set_page_config(page_title="Write a song · SongGen Studio", page_icon="✍️", layout="wide")
 
@@ -29,7 +39,11 @@ state = st.session_state
 FORM_KEYS = {"genre": "gen_genre", "title": "gen_title", "artist": "gen_artist", "opening_line": "gen_opening",
              "max_words": "gen_max_words", "temperature": "gen_temperature", "top_k": "gen_top_k",
              "top_p": "gen_top_p", "seed": "gen_seed"}
-RESULT_KEYS = ("gen_pending", "gen_lyrics", "gen_music_open", "gen_song_id", "gen_music_error")
+# What "Start over" puts back into the form (popping the keys is not enough: the widgets keep
+# session-persisted values under their own ids).
+FORM_START = {"gen_title": "", "gen_artist": "", "gen_opening": "", "gen_seed": None,
+              **{FORM_KEYS[f]: defaults[f] for f in ("max_words", "temperature", "top_k", "top_p")}}
+RESULT_KEYS = ("gen_pending", "gen_live", "gen_lyrics", "gen_music_open", "gen_song_id", "gen_music_error")
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -44,28 +58,52 @@ def on_generate():
 def start(request):
     for key in RESULT_KEYS:
         state.pop(key, None)
-    state.gen_pending = request
+    state.gen_take = state.get("gen_take", 0) + 1
+    # The seed is drawn here, so that a stream started again after an interruption writes the same song.
+    state.gen_pending = request if request.seed is not None else request.with_seed(secrets.randbelow(2**32))
 
 
-def on_repeat():
-    start(state.gen_lyrics.request.with_seed(None))
+def is_current(take: int) -> bool:
+    """Whether `take` is the song on screen, written (or stopped) and not streaming."""
+    return take == state.get("gen_take") and "gen_lyrics" in state and "gen_pending" not in state
 
 
-def on_start_over():
-    for key in [*FORM_KEYS.values(), *RESULT_KEYS, "gen_errors", "gen_duration", "gen_backend", "gen_melody"]:
-        state.pop(key, None)
+def on_repeat(take: int):
+    if is_current(take):
+        start(state.gen_lyrics.request.with_seed(None))
 
 
-def on_continue():
-    state.gen_music_open = True
+def on_start_over(take: int):
+    if take == state.get("gen_take"):
+        for key, value in FORM_START.items():
+            state[key] = value
+        for key in [*RESULT_KEYS, "gen_errors", "gen_duration", "gen_backend", "gen_melody"]:
+            state.pop(key, None)
+
+
+def on_continue(take: int):
+    if is_current(take):
+        state.gen_music_open = True
+
+
+def on_stop(take: int):
+    """Keep the lines shown so far. This runs at the start of the next run, which Streamlit may
+    begin before the streaming run has finished unwinding, so the stream is reached through
+    `gen_live` (what it has shown so far) rather than through anything that run would write."""
+    live = state.get("gen_live")
+    if take == state.get("gen_take") and "gen_pending" in state and live is not None:
+        live.cancel()
+        state.gen_lyrics = live.stopped_result()
+        state.pop("gen_pending", None)
 
 
 # --------------------------------------------------------------------------- the form
 
 st.title("Write a song")
+ui.warm_lyrics_model(registry)
 errors = state.get("gen_errors", {})
 with st.form("lyrics_form"):
-    st.selectbox("Genre", genres, index=genres.index("rock") if "rock" in genres else 0, key="gen_genre",
+    st.selectbox("Genre", genres, index=genres.index(ui.default_genre(registry)), key="gen_genre",
                  persist_state="session")
     ui.field_error(errors, "genre")
     st.text_input("Title", key="gen_title", persist_state="session", help="Up to 120 characters.")
@@ -93,42 +131,71 @@ with st.form("lyrics_form"):
 
 # --------------------------------------------------------------------------- the lyrics
 
-pending = state.pop("gen_pending", None)
-if pending is not None:
-    ui.heading(pending.title)
-    slot = st.empty()
+def stream_song(request) -> None:
+    """Stream the lyrics of `request` under a Stop button; then rerun to show the song."""
+    take = state.gen_take
+    ui.heading(request.title)
+    box = st.empty()
+    with st.container():
+        note = st.empty()
+        st.button("Stop writing", key=f"gen_stop_{take}", on_click=on_stop, args=(take,), icon=":material/stop:")
+    st.empty()  # in place of the previous song's buttons,
+    st.empty()  # and of its music section: see SONG_SLOTS
     try:
-        model = ui.lyrics_model(registry.lyrics_source(pending.genre))
-        stream = stream_lyrics(pending, model=model)
-        with slot.container():
-            st.write_stream(markdown_literal(piece) for piece in stream)
+        model = ui.lyrics_model(registry.lyrics_source(request.genre))
+        if model.lock.locked():
+            note.info("The model is busy with another song; yours starts as soon as it is done.")
+        state.gen_live = stream = stream_lyrics(request, model=model)
+        pieces, text = iter(stream), ""
+        try:
+            for piece in pieces:
+                if not text:
+                    note.empty()
+                text += piece
+                with box.container():
+                    ui.lyrics_box(text)
+        except Exception:
+            raise  # a failure, reported below
+        except BaseException:  # Streamlit ended this run early; the request stays pending (on_stop)
+            pieces.close()  # cancels the generation at its next token
+            raise
         state.gen_lyrics = stream.result
-        with slot.container():
-            ui.lyrics_box(stream.result.text)
-    except InvalidRequestError as error:
-        slot.empty()
-        ui.error_box(error.message if error.field == "genre" else str(error))
-    except ModelUnavailableError as error:
-        slot.empty()
-        ui.error_box(f"The lyrics model for {pending.genre} is not available: {error}. Choose another genre, or fix "
-                     f"its entry in config/models.toml (or train models/{pending.genre}/) and try again. "
-                     f"Your earlier songs are untouched.")
+        state.pop("gen_pending", None)
     except SongGenError as error:
-        slot.empty()
-        ui.error_box(f"Writing the lyrics failed: {error}. Nothing was saved; try again.")
-elif "gen_lyrics" in state:
-    ui.heading(state.gen_lyrics.request.title)
-    ui.lyrics_box(state.gen_lyrics.text)
+        state.pop("gen_pending", None)  # not tried again by the next run
+        ui.error_box(lyrics_error(request, error))
+    except Exception:
+        state.pop("gen_pending", None)
+        raise
+    else:
+        st.rerun()  # draw the finished song with its buttons in place of the Stop button
 
-lyrics = state.get("gen_lyrics")
-if lyrics is not None:
-    ui.caption(f"{lyrics.model_description} ({lyrics.model_source}) · seed {lyrics.seed} · "
-               f"{lyrics.new_tokens} tokens in {lyrics.timings.get('generate_s')} s · ended by {lyrics.ended_by}")
-    repeat, over, music = st.columns(3)
-    repeat.button("Repeat with a new seed", on_click=on_repeat, key="gen_repeat")
-    over.button("Start over", on_click=on_start_over, key="gen_start_over")
-    music.button("Continue to music", type="primary", on_click=on_continue, key="gen_continue",
-                 disabled=bool(state.get("gen_music_open")))
+
+def lyrics_error(request, error: SongGenError) -> str:
+    if isinstance(error, InvalidRequestError):
+        return error.message if error.field == "genre" else str(error)
+    if isinstance(error, ModelUnavailableError):
+        return (f"The lyrics model for {request.genre} is not available: {error}. Choose another genre, or fix its "
+                f"entry in config/models.toml (or train models/{request.genre}/) and try again. "
+                f"Your earlier songs are untouched.")
+    return f"Writing the lyrics failed: {error}. Nothing was saved; try again."
+
+
+def show_song(lyrics) -> None:
+    take = state.get("gen_take", 0)
+    ui.heading(lyrics.request.title)
+    ui.lyrics_box(lyrics.text)
+    with st.container():
+        ui.lyrics_caption(lyrics)
+    with st.container():
+        repeat, over, music = st.columns(3)
+        repeat.button("Repeat with a new seed", on_click=on_repeat, args=(take,), key="gen_repeat")
+        over.button("Start over", on_click=on_start_over, args=(take,), key="gen_start_over")
+        music.button("Continue to music", type="primary", on_click=on_continue, args=(take,), key="gen_continue",
+                     disabled=bool(state.get("gen_music_open")))
+    with st.container():
+        if state.get("gen_music_open"):
+            music_section(lyrics)
 
 
 # --------------------------------------------------------------------------- the music
@@ -139,7 +206,7 @@ def make_music(lyrics, backend: str, regenerate_from: str | None) -> None:
         bar = st.progress(0.0, text="starting")
 
         def progress(fraction, message):
-            bar.progress(min(1.0, max(0.0, float(fraction))), text=markdown_literal(message))
+            bar.progress(min(1.0, max(0.0, float(fraction))), text=ui.markdown_literal(message))
 
         try:
             options = {}
@@ -178,7 +245,7 @@ def make_music(lyrics, backend: str, regenerate_from: str | None) -> None:
         st.rerun()  # show the new song with its player and the regenerate button
 
 
-if lyrics is not None and state.get("gen_music_open"):
+def music_section(lyrics) -> None:
     st.divider()
     st.subheader("Music")
     backends = music_backends(registry)
@@ -211,3 +278,17 @@ if lyrics is not None and state.get("gen_music_open"):
             ui.song_details(song)
             ui.song_media(song, data_dir, key=f"gen-{song_id}")
             st.page_link("pages/2_Rate.py", label="Rate it", icon="⭐")
+
+
+# SONG_SLOTS: the song is drawn in five places, the same in both modes: title, lyrics,
+# caption (or, while streaming, the Stop button), buttons, music. While a song streams the last
+# two are empty placeholders: an element put where the previous song's buttons and music were
+# replaces them at once (a container there would keep them on screen until the run ends), so
+# only "Stop writing" acts on a streaming song. Other runs update the places in place, so a
+# playing audio player is not restarted by a click on a slider.
+pending = state.get("gen_pending")  # removed once its lyrics are written or stopped
+with st.container():
+    if pending is not None:
+        stream_song(pending)
+    elif "gen_lyrics" in state:
+        show_song(state.gen_lyrics)

@@ -25,7 +25,7 @@ import streamlit as st
 from songgen_core.audio import safe_filename
 from songgen_core.device import default_device
 from songgen_core.errors import ConfigError
-from songgen_core.loading import LyricsModel, load_lyrics_model
+from songgen_core.loading import LyricsModel, load_lyrics_model, loaded_sources
 from songgen_core.registry import source_version
 from songgen_core.registry import ModelSource, Registry, load_registry
 from songgen_core.songs import SONG_FILES, song_files
@@ -73,6 +73,7 @@ def feedback_store() -> FeedbackStore:
 
 
 _warming: dict[tuple[str, str], threading.Thread] = {}
+_warm_failed: set[tuple[str, str]] = set()
 _warming_lock = threading.Lock()
 
 
@@ -83,31 +84,33 @@ def default_genre(registry: Registry) -> str:
 
 
 def warm_lyrics_model(registry: Registry, announce: bool = True) -> None:
-    """Load the default genre's lyrics model in a background thread, once per process, so
+    """Load the default genre's lyrics model in a background thread when it is not loaded, so
     that the first song after the server starts does not wait for imports and the load; with
-    `announce`, say so on the page while it loads. A failed load is left for the first song
-    to report (it tries again and shows the error)."""
+    `announce`, say so on the page while it loads. A load that failed is not tried again here:
+    the first song that asks for the model tries, and shows the error."""
     if not registry.genres():
         return
     genre = default_genre(registry)
     source, device = registry.lyrics_source(genre), default_device()
     key = (f"{source}@{source_version(source)}", device)
     with _warming_lock:
-        if key not in _warming:
-            _warming[key] = threading.Thread(target=_load_quietly, args=(source, device), daemon=True,
-                                             name=f"songgen-warm-{genre}")
-            _warming[key].start()
-        loading = _warming[key].is_alive()
-    if loading and announce:
+        thread = _warming.get(key)
+        if (thread is None or not thread.is_alive()) and key not in _warm_failed \
+                and str(source) not in loaded_sources(device):
+            thread = _warming[key] = threading.Thread(target=_load_quietly, args=(source, device, key), daemon=True,
+                                                      name=f"songgen-warm-{genre}")
+            thread.start()
+    if announce and thread is not None and thread.is_alive():
         st.info(f"Loading the {genre} lyrics model in the background (once after the server starts): "
                 "your first song starts as soon as it is ready.")
 
 
-def _load_quietly(source: ModelSource, device: str) -> None:
+def _load_quietly(source: ModelSource, device: str, key: tuple[str, str]) -> None:
     try:
         load_lyrics_model(source, device)
     except Exception:  # noqa: BLE001 -- reported by the first song that asks for this model
-        pass
+        with _warming_lock:
+            _warm_failed.add(key)
 
 
 def registry_or_stop() -> Registry:

@@ -92,7 +92,9 @@ class LyricsResult:
     model_source: str
     model_description: str
     few_shot: bool
-    ended_by: str  # "end-marker", "word-limit", "eos", "token-limit" or "cancelled" (a stream left early)
+    # "end-marker", "word-limit", "eos", "token-limit", "cancelled" (a stream left early) or
+    # "stopped" (the lines a stream showed before its reader left: `LyricsStream.stopped_result`)
+    ended_by: str
     prompt_tokens: int
     new_tokens: int
     timings: dict = field(default_factory=dict)
@@ -133,6 +135,7 @@ class LyricsStream:
     def __init__(self, job: "_Job"):
         self._job = job
         self.result: LyricsResult | None = None
+        self.shown = ""  # every piece handed out so far
 
     def __iter__(self) -> Iterator[str]:
         pieces: queue.Queue = queue.Queue()
@@ -150,6 +153,7 @@ class LyricsStream:
         worker.start()
         try:
             while (piece := pieces.get()) is not None:
+                self.shown += piece
                 yield piece
         except BaseException:  # GeneratorExit: the reader left early
             # Not joined: the worker may still wait for the model's lock behind another
@@ -160,6 +164,29 @@ class LyricsStream:
         if failure:
             raise failure[0]
         self.result = self._job.result
+
+    def cancel(self) -> None:
+        """Stop the generation at its next token, from any thread (the reader's loop ends)."""
+        self._job.cancelled.set()
+
+    def stopped_result(self) -> LyricsResult:
+        """The lyrics as far as they were shown, for a person who stopped the song: the
+        whole lines handed out (a line still being written is dropped; the opening line
+        always stays), with `ended_by="stopped"`. Meant for a stream left early; on a
+        finished stream it gives its whole text."""
+        job = self._job
+        text = self.shown if self.result is None else self.result.text
+        if "\n" in text and self.result is None:
+            text = text[: text.rfind("\n")]
+        text = _tidy(text) or job.request.opening_line
+        elapsed = time.perf_counter() - job.started if job.started is not None else None
+        return LyricsResult(
+            text=text, request=job.request, seed=job.seed, model_source=str(job.lm.source),
+            model_description=job.lm.description, few_shot=job.lm.few_shot, ended_by="stopped",
+            prompt_tokens=job.prompt_tokens, new_tokens=0,
+            timings={"generate_s": None if elapsed is None else round(elapsed, 3),
+                     "model_load_s": round(job.lm.load_seconds, 3)},
+        )
 
 
 class _Job:
@@ -176,6 +203,8 @@ class _Job:
         self.seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         self.result: LyricsResult | None = None
         self.cancelled = threading.Event()  # set when the stream's reader left early
+        self.started: float | None = None  # when the model was taken (perf_counter)
+        self.prompt_tokens = 0
 
     def run(self, sink) -> None:
         import torch
@@ -183,8 +212,15 @@ class _Job:
         request, lm = self.request, self.lm
         prompt = lyrics_prompt(request.artist or "Unknown Artist", request.title, request.opening_line, request.genre, lm.few_shot)
         inputs = lm.tokenizer(prompt, return_tensors="pt").to(lm.device)
-        prompt_len = inputs["input_ids"].shape[1]
+        prompt_len = self.prompt_tokens = inputs["input_ids"].shape[1]
         max_new_tokens = math.ceil(request.max_words * 2.5) + 32
+        # A model with learnt positions (GPT-2: 1024) fails with an index error past them.
+        context = _context_length(lm.model)
+        if context is not None:
+            if context - prompt_len < _CAP_MARGIN_TOKENS:
+                raise SongGenError(f"the prompt ({prompt_len} tokens) leaves no room in this model's context of "
+                                   f"{context} tokens; use a shorter title, artist or opening line")
+            max_new_tokens = min(max_new_tokens, context - prompt_len)
         assembler = _Assembler(lm, prompt_len, request.opening_line, request.max_words, max_new_tokens, sink,
                                self.cancelled)
         from transformers import LogitsProcessorList
@@ -215,7 +251,7 @@ class _Job:
             torch.manual_seed(self.seed)
             if lm.device.startswith("cuda"):
                 torch.cuda.manual_seed_all(self.seed)
-            assembler.started = started
+            assembler.started = self.started = started
             if sink is not None:
                 sink(request.opening_line)
                 assembler.emitted, assembler.shown = len(request.opening_line), request.opening_line
@@ -355,6 +391,17 @@ def _ending_token_ids(lm: LyricsModel) -> list[int]:
         ids = {i for i, token in enumerate(tokens) if token is not None and any(ch in token for ch in starts)}
         _ENDING_IDS[tokenizer] = sorted(ids | set(lm.eos_token_ids))
     return _ENDING_IDS[tokenizer]
+
+
+def _context_length(model) -> int | None:
+    """How many positions the model can attend to (prompt and new tokens together), when its
+    config says so: learnt position embeddings (GPT-2's n_positions) end there."""
+    config = getattr(model, "config", None)
+    for name in ("n_positions", "max_position_embeddings"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
 
 
 def _printable(text: str) -> str:

@@ -107,16 +107,27 @@ def _tail(path: str, chars: int = 4000) -> str:
 @contextmanager
 def chromium_page() -> Iterator["object"]:
     """A Playwright page in headless Debian chromium, 1280x900, every wait bounded."""
+    with chromium_pages(1) as (page,):
+        yield page
+
+
+@contextmanager
+def chromium_pages(count: int) -> Iterator[list]:
+    """`count` pages in one headless chromium, each in its own browser context: as many
+    people, each with their own Streamlit session."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
                                              timeout=60_000)
         try:
-            page = browser.new_page(viewport=VIEWPORT)
-            page.set_default_timeout(WAIT_MS)
-            page.set_default_navigation_timeout(WAIT_MS)
-            yield page
+            pages = []
+            for _ in range(count):
+                page = browser.new_context(viewport=VIEWPORT).new_page()
+                page.set_default_timeout(WAIT_MS)
+                page.set_default_navigation_timeout(WAIT_MS)
+                pages.append(page)
+            yield pages
         finally:
             browser.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,29 @@ def test_musicgen_melody_with_an_uploaded_reference_melody(tmp_path, monkeypatch
     assert song["music_backend"] == "musicgen" and song["music_model"] == str(melody_model)
     melody = Path(song["music_params"]["options"]["melody_path"])
     assert melody.parent == studio.data / "melodies" and melody.is_file()
+
+
+def test_the_caption_says_in_plain_words_how_the_lyrics_were_written(studio):
+    """Issue 9, item 17: the caption was written for developers ("ended by eos")."""
+    at = fill(open_page(PAGE))
+    [caption] = [shown(c.value) for c in at.caption if "seed 3" in shown(c.value)]
+    assert caption.startswith("Written by ") and " lines · seed 3 · ended because " in caption
+    assert "ended by" not in caption and "eos" not in caption
+    [details] = [expander for expander in at.expander if expander.label == "Details"]
+    assert "model source: path:" in details.text[0].value
+    assert "ended by" in details.text[0].value
+
+
+def test_the_default_genres_model_is_loaded_in_the_background_when_the_studio_opens(studio):
+    """Issue 9, item 16: the first song waited 10-15 s for imports and the model load."""
+    from songgen_core.device import default_device
+    from songgen_core.loading import loaded_sources, unload_all
+    from songgen_core.registry import load_registry
+
+    unload_all()
+    source = str(load_registry().lyrics_source("rock"))
+    open_page()  # Home only: nothing asked for a song
+    deadline = time.monotonic() + 60
+    while source not in loaded_sources(default_device()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert source in loaded_sources(default_device())

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from songgen_core.errors import ModelUnavailableError, UnknownGenreError
+from songgen_core.errors import ModelUnavailableError, SongGenError, UnknownGenreError
 from songgen_core.loading import load_lyrics_model, unload_all
 from songgen_core.lyrics import MIN_NEW_WORDS, LyricsRequest, generate_lyrics, stream_lyrics
 from songgen_core.prompts import END_OF_LYRICS
@@ -142,3 +142,15 @@ def test_a_stream_left_early_stops_its_generation_and_frees_the_model(tmp_path):
     # The model serves the next song in full.
     whole = generate_lyrics(request(max_words=10, temperature=1.0), model=lm)
     assert whole.ended_by in ("word-limit", "token-limit", "eos") and whole.new_tokens > 2
+
+
+def test_lyrics_stop_at_the_end_of_the_models_context(tmp_path):
+    """GPT-2 learns 1024 positions (gpt2-medium too): a long song used to run past them and
+    fail with an IndexError from the position embeddings, shown as a traceback."""
+    folder = save_tiny_gpt2(tmp_path / "short-context", n_positions=96)
+    lm = load_lyrics_model(ModelSource("path", str(folder)), "cpu")
+    result = generate_lyrics(request(temperature=0.0, max_words=100), model=lm)
+    assert result.prompt_tokens + result.new_tokens <= 96
+    assert result.text.startswith("Headlights cutting") and result.ended_by in ("token-limit", "eos", "end-marker")
+    with pytest.raises(SongGenError, match="leaves no room"):
+        generate_lyrics(request(opening_line="la " * 60), model=lm)
