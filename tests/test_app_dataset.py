@@ -141,3 +141,11 @@ def test_an_uploaded_csv_shows_its_statistics(env):
     assert not at.exception and not at.get("vega_lite_chart")
     assert any("not in the Genius schema" in e for e in errors_shown(at)) and "root:x" not in _page_text(at)
 
+
+def test_server_listens_on_loopback_unless_configured():
+    import tomllib
+
+    from studio_app import ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "127.0.0.1"
