@@ -9,7 +9,7 @@ from songgen_app import ui
 from songgen_core.errors import ConfigError
 from songgen_core.registry import load_registry
 from songgen_core.text import markdown_literal
-from training.runs import default_runs_dir, list_runs
+from training.runs import default_runs_dir, latest_runs, list_runs
 
 st.set_page_config(page_title="Training · SongGen Studio", page_icon="📈", layout="wide")
 st.title("Training")
@@ -48,8 +48,14 @@ else:
     of_genre = [run for run in runs if run.genre == genre]
     by_label = {run.label: run for run in of_genre}
     label_of = {label: f"{run.run_id}{' (SAMPLE)' if run.sample else ''}" for label, run in by_label.items()}
-    chosen = st.multiselect("Runs to compare (overlaid)", list(by_label), default=list(by_label),
-                            format_func=lambda label: label_of[label], key="training_runs")
+    # One widget per genre, and each genre's choice remembered outside it: Streamlit drops the state of a
+    # widget that a run does not draw, and one widget shared by the genres kept only the runs valid in both
+    # (none), so a switched-to genre drew nothing. A genre not chosen from yet shows its latest runs.
+    remembered = st.session_state.setdefault("training_runs_chosen", {})
+    default = remembered.get(genre, [run.label for run in latest_runs(of_genre)])
+    chosen = st.multiselect("Runs to compare (overlaid)", list(by_label), default=[label for label in default if label in by_label],
+                            format_func=lambda label: label_of[label], key=f"training_runs_{genre}")
+    remembered[genre] = chosen
     selected = [by_label[label] for label in chosen]
 
     if not selected:

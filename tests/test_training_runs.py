@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from test_app_training import write_run
-from training.runs import default_runs_dir, list_runs
+from test_app_training import LORA, write_run
+from training.runs import default_runs_dir, latest_runs, list_runs
 
 
 def test_runs_read_and_bad_logs_reported(tmp_path, monkeypatch):
@@ -29,3 +29,15 @@ def test_runs_read_and_bad_logs_reported(tmp_path, monkeypatch):
     assert rock.perplexity == log["final"]["perplexity"] and rock.hyperparameters["learning_rate"] == 3e-5
     assert rock.sample is True and rock.final_step == 6
     assert list_runs(tmp_path / "nowhere") == [] and list_runs(tmp_path / "nowhere").problems == []
+
+
+def test_latest_runs_are_the_most_recent_of_each_kind(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs, "rock", "b-whole", started="2026-01-02T00:00:00+00:00")
+    write_run(runs, "rock", "a-whole", started="2026-01-02T00:00:00+00:00")  # same start: the later id wins
+    write_run(runs, "rock", "c-whole", started="2026-01-01T00:00:00+00:00")
+    write_run(runs, "rock", "lora-1", started="2026-01-01T00:00:00+00:00", lora=LORA)
+    write_run(runs, "rock", "lora-2", started="2026-01-03T00:00:00+00:00", lora=LORA)
+    listing = list_runs(runs)
+    assert [r.run_id for r in latest_runs(listing)] == ["b-whole", "lora-2"]  # in the listing's order
+    assert latest_runs([]) == []

@@ -129,6 +129,18 @@ def read_run(log_path: Path) -> Run:
     )
 
 
+def latest_runs(runs) -> list[Run]:
+    """The runs to compare when nothing was chosen yet: the most recent run of each kind (whole model,
+    LoRA adapter), by start time and then run id, in the order of `runs`."""
+    latest = {}
+    for run in runs:
+        kind = run.lora is not None
+        if kind not in latest or (run.started or "", run.run_id) >= (latest[kind].started or "", latest[kind].run_id):
+            latest[kind] = run
+    chosen = {id(run) for run in latest.values()}
+    return [run for run in runs if id(run) in chosen]
+
+
 def list_runs(runs_dir=None) -> RunListing:
     """Every readable run under `runs_dir` (default `default_runs_dir()`), by genre then start time.
 
