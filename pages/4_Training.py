@@ -68,11 +68,17 @@ else:
         if frame.empty:
             st.info("The chosen runs logged no losses.")
         else:
+            # The split's legend draws line pieces (solid train, dashed eval): with the points on the lines its
+            # symbols were dots, the same for both. Vega-Lite colours a line-with-points legend by fill, so the
+            # stroke symbols draw nothing without a fill colour (checked in Chromium). Run names get the room
+            # they need (Vega cuts legend labels at 160 px).
             chart = alt.Chart(frame).mark_line(point=True).encode(
                 x=alt.X("step:Q", title="step"),
                 y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=False)),
-                color=alt.Color("run:N", title="run"),
-                strokeDash=alt.StrokeDash("split:N", title="split", sort=["train", "eval"]),
+                color=alt.Color("run:N", title="run", legend=alt.Legend(labelLimit=ui.MAX_COLUMN_PX)),
+                strokeDash=alt.StrokeDash("split:N", title="split", sort=["train", "eval"],
+                                          legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2, symbolSize=400,
+                                                            symbolStrokeColor="gray", symbolFillColor="gray")),
                 tooltip=["run", "split", "step", alt.Tooltip("loss:Q", format=".4f")],
             ).properties(title=f"{genre}: train and eval loss against step")
             st.altair_chart(chart, width="stretch")
@@ -89,7 +95,7 @@ else:
             keys += [k for k in run.hyperparameters if k not in keys]
         table = pd.DataFrame({label_of[run.label]: [_shown(run.hyperparameters.get(k)) for k in keys] for run in selected},
                              index=pd.Index(keys, name="hyperparameter"))
-        st.dataframe(table)
+        st.dataframe(table, column_config=ui.whole_text_columns(table, *table.columns, index=True))
 
     st.subheader("All runs")
     summary = pd.DataFrame([{
@@ -98,7 +104,13 @@ else:
         "steps": run.final_step, "final eval loss": run.final_eval_loss,
         "perplexity": run.perplexity, "finished": _shown(run.finished),
     } for run in runs])
-    st.dataframe(summary, hide_index=True)
+    st.dataframe(summary, hide_index=True, column_config={
+        **ui.whole_text_columns(summary, "run", "base", "trained", "finished"),
+        # Thousands separators; each number column as wide as its header.
+        "trainable parameters": st.column_config.NumberColumn(format="localized", width=ui.text_width(["trainable parameters"])),
+        "final eval loss": st.column_config.NumberColumn(format="%.4f", width=ui.text_width(["final eval loss"])),
+        "perplexity": st.column_config.NumberColumn(format="%.2f", width=ui.text_width(["perplexity"])),
+    })
 
 # --------------------------------------------------------------------------- what each genre serves
 

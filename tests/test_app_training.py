@@ -161,3 +161,41 @@ def test_each_genre_shows_its_latest_runs_and_keeps_its_own_choice(env):
     assert drawn(at) == {"rock-old", "rock-new"}  # each genre keeps its own choice
     at.selectbox(key="training_genre").set_value("rap").run()
     assert drawn(at) == {"rap-lora"}
+
+
+def _widths(frame) -> dict:
+    """Each column's configured width in pixels (None where Streamlit sizes it), and its number format."""
+    return {name: (config.get("width"), config.get("type_config", {}).get("format"))
+            for name, config in json.loads(frame.proto.columns or "{}").items()}
+
+
+def _shows_whole(width, text: str) -> bool:
+    """Wide enough for `text` in the table's 14 px font (at most 6.9 px a character, measured in Chromium)
+    plus the cell's 16 px padding."""
+    return isinstance(width, int) and width >= 6.9 * len(text) + 16
+
+
+def test_legend_tells_train_from_eval_and_tables_show_names_and_numbers_whole(env):
+    write_run(env / "runs", run_id="sample-smollm2-lora-cpu-with-a-long-name", lora=LORA)
+    at = open_page(PAGE)
+    assert not at.exception and not at.error
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    split = spec["encoding"]["strokeDash"]["legend"]
+    # Line pieces, not the points' dots (which look the same solid or dashed); with a fill colour, or Vega-Lite
+    # draws them invisible on a line-with-points chart.
+    assert split["symbolType"] == "stroke" and split.get("symbolFillColor") and split.get("symbolStrokeWidth", 0) >= 1
+    run_name = "sample-smollm2-lora-cpu-with-a-long-name (SAMPLE)"
+    assert spec["encoding"]["color"]["legend"].get("labelLimit", 160) >= 6.9 * len(run_name)
+
+    hyper = at.dataframe[0]
+    widths = _widths(hyper)
+    assert _shows_whole(widths["_index"][0], max(hyper.value.index, key=len))  # per_device_train_batch_size, ...
+    assert _shows_whole(widths[run_name][0], run_name)
+
+    summary = at.dataframe[1]
+    widths = _widths(summary)
+    frame = summary.value
+    assert widths["trainable parameters"][1] == "localized"  # 4,884,480, not 4884480
+    assert _shows_whole(widths["trainable parameters"][0], "trainable parameters")
+    for column in ("run", "finished", "trained"):
+        assert _shows_whole(widths[column][0], max(frame[column].astype(str), key=len)), column
