@@ -56,6 +56,7 @@ from songgen_core.registry import ADAPTER_BASE_FILE, DEFAULT_MODELS_DIR, GENRE_N
 from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
 from . import token_cache
 from .packing import PAD_TO, BlockDataset, PadCollator, add_end_token, build_dataset
+from .runs import portable_paths
 from .source import resolve_source
 
 DEFAULT_RUNS_DIR = PROJECT_ROOT / "runs"
@@ -460,7 +461,7 @@ def _write_run(runs_dir: Path, run_id: str, log: dict, metrics: dict) -> Path:
     work.mkdir()
     try:
         for name, data in (("log.json", log), ("metrics.json", metrics)):
-            write_json(work / name, data)
+            write_json(work / name, portable_paths(data))  # committed logs must not name this machine's folders
         os.replace(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
