@@ -296,7 +296,8 @@ def summarise_log(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def finetune(args: FinetuneArguments) -> dict:
-    """Fine-tune `args.base` on `args.genre`; returns the log (also written to `runs/`).
+    """Fine-tune `args.base` on `args.genre`; returns the log as written to `runs/` (paths inside the project
+    relative to it, see `training.runs.portable_paths`).
 
     Raises `DatasetError`, `ModelUnavailableError` or `FinetuneError` on bad input;
     any failure leaves an earlier `models/<genre>/` and earlier runs untouched."""
@@ -403,6 +404,7 @@ def finetune(args: FinetuneArguments) -> dict:
             "model_dir": str(target.resolve()),
             "versions": _versions(),
         }
+        log = portable_paths(log)  # what is returned is what is written
         _write_run(runs_dir, run_id, log, metrics)
         replace_folder(work, target)
         return log
@@ -493,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = "overflow" if ppl is None else f"{ppl:.2f}"
         print(f"{'SAMPLE ' if log['sample'] else ''}{log['genre']}: {final['step']} steps, "
               f"eval loss {final['eval_loss']:.4f}, perplexity {shown}")
-        print(f"{'LoRA adapter on ' + log['lora']['base'] if log.get('lora') else 'model'}: {log['model_dir']}")
+        print(f"{'LoRA adapter on ' + log['lora']['base'] if log.get('lora') else 'model'}: {Path(args.models_dir).resolve() / log['genre']}")
         print(f"run log: {Path(args.runs_dir) / log['genre'] / log['run_id'] / 'log.json'}")
     return 0
 
