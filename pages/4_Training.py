@@ -9,7 +9,7 @@ from songgen_app import ui
 from songgen_core.errors import ConfigError
 from songgen_core.registry import load_registry
 from songgen_core.text import markdown_literal
-from training.runs import default_runs_dir, list_runs
+from training.runs import default_runs_dir, latest_runs, list_runs
 
 st.set_page_config(page_title="Training · SongGen Studio", page_icon="📈", layout="wide")
 st.title("Training")
@@ -48,8 +48,14 @@ else:
     of_genre = [run for run in runs if run.genre == genre]
     by_label = {run.label: run for run in of_genre}
     label_of = {label: f"{run.run_id}{' (SAMPLE)' if run.sample else ''}" for label, run in by_label.items()}
-    chosen = st.multiselect("Runs to compare (overlaid)", list(by_label), default=list(by_label),
-                            format_func=lambda label: label_of[label], key="training_runs")
+    # One widget per genre, and each genre's choice remembered outside it: Streamlit drops the state of a
+    # widget that a run does not draw, and one widget shared by the genres kept only the runs valid in both
+    # (none), so a switched-to genre drew nothing. A genre not chosen from yet shows its latest runs.
+    remembered = st.session_state.setdefault("training_runs_chosen", {})
+    default = remembered.get(genre, [run.label for run in latest_runs(of_genre)])
+    chosen = st.multiselect("Runs to compare (overlaid)", list(by_label), default=[label for label in default if label in by_label],
+                            format_func=lambda label: label_of[label], key=f"training_runs_{genre}")
+    remembered[genre] = chosen
     selected = [by_label[label] for label in chosen]
 
     if not selected:
@@ -62,11 +68,17 @@ else:
         if frame.empty:
             st.info("The chosen runs logged no losses.")
         else:
+            # The split's legend draws line pieces (solid train, dashed eval): with the points on the lines its
+            # symbols were dots, the same for both. Vega-Lite colours a line-with-points legend by fill, so the
+            # stroke symbols draw nothing without a fill colour (checked in Chromium). Run names get the room
+            # they need (Vega cuts legend labels at 160 px).
             chart = alt.Chart(frame).mark_line(point=True).encode(
                 x=alt.X("step:Q", title="step"),
                 y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=False)),
-                color=alt.Color("run:N", title="run"),
-                strokeDash=alt.StrokeDash("split:N", title="split", sort=["train", "eval"]),
+                color=alt.Color("run:N", title="run", legend=alt.Legend(labelLimit=ui.MAX_COLUMN_PX)),
+                strokeDash=alt.StrokeDash("split:N", title="split", sort=["train", "eval"],
+                                          legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2, symbolSize=400,
+                                                            symbolStrokeColor="gray", symbolFillColor="gray")),
                 tooltip=["run", "split", "step", alt.Tooltip("loss:Q", format=".4f")],
             ).properties(title=f"{genre}: train and eval loss against step")
             st.altair_chart(chart, width="stretch")
@@ -83,7 +95,7 @@ else:
             keys += [k for k in run.hyperparameters if k not in keys]
         table = pd.DataFrame({label_of[run.label]: [_shown(run.hyperparameters.get(k)) for k in keys] for run in selected},
                              index=pd.Index(keys, name="hyperparameter"))
-        st.dataframe(table)
+        st.dataframe(table, column_config=ui.whole_text_columns(table, *table.columns, index=True))
 
     st.subheader("All runs")
     summary = pd.DataFrame([{
@@ -92,7 +104,13 @@ else:
         "steps": run.final_step, "final eval loss": run.final_eval_loss,
         "perplexity": run.perplexity, "finished": _shown(run.finished),
     } for run in runs])
-    st.dataframe(summary, hide_index=True)
+    st.dataframe(summary, hide_index=True, column_config={
+        **ui.whole_text_columns(summary, "run", "base", "trained", "finished"),
+        # Thousands separators; each number column as wide as its header.
+        "trainable parameters": st.column_config.NumberColumn(format="localized", width=ui.text_width(["trainable parameters"])),
+        "final eval loss": st.column_config.NumberColumn(format="%.4f", width=ui.text_width(["final eval loss"])),
+        "perplexity": st.column_config.NumberColumn(format="%.2f", width=ui.text_width(["perplexity"])),
+    })
 
 # --------------------------------------------------------------------------- what each genre serves
 

@@ -1,5 +1,9 @@
-"""Dataset: statistics of the Genius lyrics CSV (the bundled SAMPLE, a local copy of the full dataset or its hub file):
-genre balance before and after the English filter, languages, years, lyrics lengths, views, split sizes."""
+"""Dataset: statistics of the Genius lyrics CSV (the bundled SAMPLE, a CSV in the datasets folder, an uploaded
+CSV or a hub file): genre balance before and after the English filter, languages, years, lyrics lengths, views,
+split sizes.
+
+The page is served over a network, so a typed local path is read only inside the datasets folder
+(`training.source.studio_source`); other files are uploaded."""
 
 import json
 
@@ -8,12 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from songgen_app import ui
+from songgen_core.text import markdown_literal
 from training.data import DEFAULT_GENRES, SAMPLE_PATH, TAGS, DatasetError
-from training.stats import dataset_identity, dataset_stats
+from training.source import datasets_dir, resolve_source, studio_source
+from training.stats import dataset_stats
 
 st.set_page_config(page_title="Dataset · SongGen Studio", page_icon="📚", layout="wide")
 st.title("Dataset")
-SOURCES = ("Bundled SAMPLE", "Full dataset (local CSV or hub)")
+SOURCES = ("Bundled SAMPLE", "Full dataset (local CSV or hub)", "Upload a CSV")
 
 st.write(
     "The original design trains on English songs only (language = en) of three Genius tags: rock, pop and rap, "
@@ -23,36 +29,50 @@ st.write(
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _stats(path: str, identity: str) -> dict:
-    """Keyed by the file's identity (path, size, mtime or hub blob); `dataset_stats` also keeps its JSON cache on disk."""
-    return dataset_stats(path)
+def _stats(key: str, _dataset) -> dict:
+    """Keyed by the file's identity (path, size, mtime or hub blob) or the upload's file id, so an upload is
+    not hashed again on every rerun; `dataset_stats` also keeps its JSON cache on disk (by content hash)."""
+    return dataset_stats(_dataset)
 
 
-source = st.radio("Dataset", SOURCES, horizontal=True, key="dataset_source")
-if source == SOURCES[0]:
-    path = str(SAMPLE_PATH)
-else:
-    path = st.text_input("Path of the Genius CSV (song_lyrics.csv, about 9 GB), or hub:sebastiandizon/genius-song-lyrics",
-                         key="dataset_path").strip()
-    if not path:
-        st.info("Type the path of a local copy of the full dataset's CSV, or its hub id (hub:owner/name, read as a "
-                "stream; needs the internet). Its statistics are computed once in one streaming pass (minutes for "
-                "the full 9 GB file) and then cached.")
+choice = st.radio("Dataset", SOURCES, horizontal=True, key="dataset_source")
+if choice == SOURCES[1]:
+    typed = st.text_input("Path of the Genius CSV in the datasets folder (song_lyrics.csv, about 9 GB), "
+                          "or hub:sebastiandizon/genius-song-lyrics", key="dataset_path")
+    if not typed.strip():
+        st.info(markdown_literal(
+            f"Type the path of a CSV in the datasets folder {datasets_dir()} (relative to it, or absolute; "
+            "SONGGEN_DATASETS sets the folder), or a hub id (hub:owner/name, read as a stream; needs the internet). "
+            "Its statistics are computed once in one streaming pass (minutes for the full 9 GB file) and then cached."))
+        st.stop()
+elif choice == SOURCES[2]:
+    upload = st.file_uploader("A CSV in the Genius schema", type=["csv"], key="dataset_upload")
+    if upload is None:
+        st.info("Upload a CSV in the Genius schema (up to the server's upload limit, 200 MB by default); it is read "
+                "as a stream and its statistics are cached by its content.")
         st.stop()
 
 try:
-    identity = dataset_identity(path)
+    if choice == SOURCES[0]:
+        dataset = resolve_source(SAMPLE_PATH)
+        key = json.dumps(dataset.identity(), sort_keys=True)
+    elif choice == SOURCES[1]:
+        dataset = studio_source(typed)
+        key = json.dumps(dataset.identity(), sort_keys=True)
+    else:
+        dataset, key = resolve_source(upload), f"upload:{upload.file_id}"
     with st.spinner("Computing the statistics in one streaming pass (minutes for the full dataset; cached afterwards)…"):
-        stats = _stats(identity["path"], json.dumps(identity, sort_keys=True))
+        stats = _stats(key, dataset)
 except DatasetError as error:
     ui.error_box(str(error))
     st.stop()
 except (OSError, ValueError) as error:
-    ui.error_box(f"{path} could not be read as a Genius CSV: {error}")
+    # The error's kind only: a parser's ValueError may quote the file.
+    ui.error_box(f"The dataset could not be read as a Genius CSV ({getattr(error, 'strerror', None) or type(error).__name__}).")
     st.stop()
 
-is_sample = source == SOURCES[0] or bool(stats.get("sample"))
-LABEL = "SAMPLE" if is_sample else "Full dataset"
+is_sample = choice == SOURCES[0] or bool(stats.get("sample"))
+LABEL = "SAMPLE" if is_sample else "Uploaded CSV" if choice == SOURCES[2] else "Full dataset"
 
 
 def titled(text: str) -> str:

@@ -25,8 +25,13 @@ def chart_rows(chart) -> list[dict]:
             for row in pa.ipc.open_stream(dataset.data.data).read_all().to_pylist()]
 
 
-def write_run(runs_dir: Path, genre: str = "rock", run_id: str = "run-1", steps: int = 6, loss0: float = 4.0) -> dict:
-    """A run log in the exact format `training.finetune.finetune` writes (its own summariser and writer)."""
+LORA = {"r": 16, "alpha": 32, "dropout": 0.05, "target_modules": "all-linear", "base": "tiny-base"}
+
+
+def write_run(runs_dir: Path, genre: str = "rock", run_id: str = "run-1", steps: int = 6, loss0: float = 4.0,
+              started: str = "2026-01-01T00:00:00+00:00", lora: dict | None = None) -> dict:
+    """A run log in the exact format `training.finetune.finetune` writes (its own summariser and writer);
+    `lora` makes it an adapter run."""
     args = FinetuneArguments(genre=genre, base="tiny-base", runs_dir=str(runs_dir), run_id=run_id, max_steps=steps,
                              logging_steps=2, eval_steps=2, block_size=64, use_cpu=True)
     history = []
@@ -37,7 +42,8 @@ def write_run(runs_dir: Path, genre: str = "rock", run_id: str = "run-1", steps:
     final_loss = evals[-1]["loss"]
     log = {
         "run_id": run_id, "genre": genre, "base": args.base, "base_source": args.base, "data": str(SAMPLE_PATH),
-        "sample": True, "started": "2026-01-01T00:00:00+00:00", "finished": "2026-01-01T00:01:00+00:00",
+        "sample": True, "started": started, "finished": "2026-01-01T00:01:00+00:00", "lora": lora,
+        "parameters": {"trainable": 4884480 if lora else 134515584, "total": 139399488 if lora else 134515584},
         "hyperparameters": {**asdict(args), "block_size": 64, "world_size": 1, "effective_batch_size": 16, "device": "cpu"},
         "cleaning": {}, "sizes": {"train_songs": 32, "test_songs": 2},
         "train_loss": train, "eval_loss": evals,
@@ -67,7 +73,7 @@ def env(tmp_path, monkeypatch):
 
 def test_run_drawn_with_perplexity_hyperparameters_and_serving(env):
     first = write_run(env / "runs", run_id="run-1")
-    second = write_run(env / "runs", run_id="run-2", loss0=6.0)
+    second = write_run(env / "runs", run_id="run-2", loss0=6.0, lora=LORA)  # the latest of each kind is drawn
     at = open_page(PAGE)
     assert not at.exception and not at.error and not at.warning
 
@@ -100,7 +106,7 @@ def test_run_drawn_with_perplexity_hyperparameters_and_serving(env):
     assert serving.loc["pop", "model"] == "embedded:gemma3-270m" and serving.loc["pop", "from"].startswith("configured")
 
     # Deselect one run: only the other is drawn.
-    at.multiselect(key="training_runs").set_value(["rock/run-2"]).run()
+    at.multiselect(key="training_runs_rock").set_value(["rock/run-2"]).run()
     rows = chart_rows(at.get("vega_lite_chart")[0])
     assert {row["run"] for row in rows} == {"run-2 (SAMPLE)"} and len(at.metric) == 1
 
@@ -125,3 +131,71 @@ def test_unreadable_log_is_reported_not_fatal(env):
     assert not at.exception and not at.error
     assert any("broken" in shown(w.value) and "unreadable" in shown(w.value) for w in at.warning)
     assert len(at.get("vega_lite_chart")) == 1 and "good (SAMPLE)" in {shown(m.label) for m in at.metric}
+
+
+def test_each_genre_shows_its_latest_runs_and_keeps_its_own_choice(env):
+    runs = env / "runs"
+    write_run(runs, "rock", "rock-old", started="2026-01-01T00:00:00+00:00")
+    write_run(runs, "rock", "rock-new", started="2026-01-02T00:00:00+00:00")
+    write_run(runs, "rock", "rock-lora", started="2026-01-01T12:00:00+00:00", lora=LORA)
+    write_run(runs, "rap", "rap-whole", started="2026-01-03T00:00:00+00:00")
+    write_run(runs, "rap", "rap-lora", started="2026-01-04T00:00:00+00:00", lora=LORA)
+
+    def drawn(at) -> set[str]:
+        charts = at.get("vega_lite_chart")
+        assert len(charts) == 1, [i.value for i in at.info]
+        return {row["run"].removesuffix(" (SAMPLE)") for row in chart_rows(charts[0])}
+
+    at = open_page(PAGE)
+    assert at.selectbox(key="training_genre").value == "rap"  # the first genre, alphabetically
+    assert drawn(at) == {"rap-whole", "rap-lora"}
+    at.selectbox(key="training_genre").set_value("rock").run()
+    assert not at.exception and drawn(at) == {"rock-new", "rock-lora"}  # the latest whole model and LoRA run
+
+    at.multiselect(key="training_runs_rock").set_value(["rock/rock-old", "rock/rock-new"]).run()
+    assert drawn(at) == {"rock-old", "rock-new"}
+    at.selectbox(key="training_genre").set_value("rap").run()
+    assert drawn(at) == {"rap-whole", "rap-lora"}
+    at.multiselect(key="training_runs_rap").set_value(["rap/rap-lora"]).run()
+    at.selectbox(key="training_genre").set_value("rock").run()
+    assert drawn(at) == {"rock-old", "rock-new"}  # each genre keeps its own choice
+    at.selectbox(key="training_genre").set_value("rap").run()
+    assert drawn(at) == {"rap-lora"}
+
+
+def _widths(frame) -> dict:
+    """Each column's configured width in pixels (None where Streamlit sizes it), and its number format."""
+    return {name: (config.get("width"), config.get("type_config", {}).get("format"))
+            for name, config in json.loads(frame.proto.columns or "{}").items()}
+
+
+def _shows_whole(width, text: str) -> bool:
+    """Wide enough for `text` in the table's 14 px font (at most 6.9 px a character, measured in Chromium)
+    plus the cell's 16 px padding."""
+    return isinstance(width, int) and width >= 6.9 * len(text) + 16
+
+
+def test_legend_tells_train_from_eval_and_tables_show_names_and_numbers_whole(env):
+    write_run(env / "runs", run_id="sample-smollm2-lora-cpu-with-a-long-name", lora=LORA)
+    at = open_page(PAGE)
+    assert not at.exception and not at.error
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    split = spec["encoding"]["strokeDash"]["legend"]
+    # Line pieces, not the points' dots (which look the same solid or dashed); with a fill colour, or Vega-Lite
+    # draws them invisible on a line-with-points chart.
+    assert split["symbolType"] == "stroke" and split.get("symbolFillColor") and split.get("symbolStrokeWidth", 0) >= 1
+    run_name = "sample-smollm2-lora-cpu-with-a-long-name (SAMPLE)"
+    assert spec["encoding"]["color"]["legend"].get("labelLimit", 160) >= 6.9 * len(run_name)
+
+    hyper = at.dataframe[0]
+    widths = _widths(hyper)
+    assert _shows_whole(widths["_index"][0], max(hyper.value.index, key=len))  # per_device_train_batch_size, ...
+    assert _shows_whole(widths[run_name][0], run_name)
+
+    summary = at.dataframe[1]
+    widths = _widths(summary)
+    frame = summary.value
+    assert widths["trainable parameters"][1] == "localized"  # 4,884,480, not 4884480
+    assert _shows_whole(widths["trainable parameters"][0], "trainable parameters")
+    for column in ("run", "finished", "trained"):
+        assert _shows_whole(widths[column][0], max(frame[column].astype(str), key=len)), column

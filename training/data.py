@@ -111,7 +111,20 @@ def iter_batches(source, chunksize: int = DEFAULT_CHUNKSIZE, columns: tuple[str,
                     first_row += chunk.num_rows
                     yield chunk
     except (pa.ArrowInvalid, UnicodeDecodeError) as e:
-        raise DatasetError(f"{source.name} could not be parsed as CSV near data row {first_row}: {str(e).splitlines()[0]}") from None
+        raise DatasetError(f"{source.name} could not be parsed as CSV near data row {first_row}: {_parse_problem(e)}") from None
+
+
+def _parse_problem(error: Exception) -> str:
+    """pyarrow's parse error without the row it quotes ("Expected 11 columns, got 3: <the row>"): a row can
+    be a whole song, and the message goes to a page. (The tag and number checks below do name the value:
+    by then the file has passed the Genius header check, and the value is the diagnosis.)"""
+    if isinstance(error, UnicodeDecodeError):
+        return "the file is not UTF-8 text"
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return _QUOTED_ROW.sub(r"\1", first)
+
+
+_QUOTED_ROW = re.compile(r"^(.*?\bgot \d+)\s*:.*$")
 
 
 def _validated(batch: pa.RecordBatch, names: list[str], first_row: int) -> pa.RecordBatch:

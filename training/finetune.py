@@ -56,6 +56,7 @@ from songgen_core.registry import ADAPTER_BASE_FILE, DEFAULT_MODELS_DIR, GENRE_N
 from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
 from . import token_cache
 from .packing import PAD_TO, BlockDataset, PadCollator, add_end_token, build_dataset
+from .runs import portable_paths
 from .source import resolve_source
 
 DEFAULT_RUNS_DIR = PROJECT_ROOT / "runs"
@@ -295,7 +296,8 @@ def summarise_log(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def finetune(args: FinetuneArguments) -> dict:
-    """Fine-tune `args.base` on `args.genre`; returns the log (also written to `runs/`).
+    """Fine-tune `args.base` on `args.genre`; returns the log as written to `runs/` (paths inside the project
+    relative to it, see `training.runs.portable_paths`).
 
     Raises `DatasetError`, `ModelUnavailableError` or `FinetuneError` on bad input;
     any failure leaves an earlier `models/<genre>/` and earlier runs untouched."""
@@ -402,6 +404,7 @@ def finetune(args: FinetuneArguments) -> dict:
             "model_dir": str(target.resolve()),
             "versions": _versions(),
         }
+        log = portable_paths(log)  # what is returned is what is written
         _write_run(runs_dir, run_id, log, metrics)
         replace_folder(work, target)
         return log
@@ -460,7 +463,7 @@ def _write_run(runs_dir: Path, run_id: str, log: dict, metrics: dict) -> Path:
     work.mkdir()
     try:
         for name, data in (("log.json", log), ("metrics.json", metrics)):
-            write_json(work / name, data)
+            write_json(work / name, portable_paths(data))  # committed logs must not name this machine's folders
         os.replace(work, target)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -492,7 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         shown = "overflow" if ppl is None else f"{ppl:.2f}"
         print(f"{'SAMPLE ' if log['sample'] else ''}{log['genre']}: {final['step']} steps, "
               f"eval loss {final['eval_loss']:.4f}, perplexity {shown}")
-        print(f"{'LoRA adapter on ' + log['lora']['base'] if log.get('lora') else 'model'}: {log['model_dir']}")
+        print(f"{'LoRA adapter on ' + log['lora']['base'] if log.get('lora') else 'model'}: {Path(args.models_dir).resolve() / log['genre']}")
         print(f"run log: {Path(args.runs_dir) / log['genre'] / log['run_id'] / 'log.json'}")
     return 0
 

@@ -1,6 +1,8 @@
 """The fine-tuning runs on disk: every `runs/<genre>/<run-id>/log.json` that `training.finetune` wrote.
 
 `list_runs()` reads them all (no Streamlit here; the Training page draws them).
+`portable_paths` is how `training.finetune` writes paths into a log: relative to the
+project where they are inside it (the page shows them as written; nothing here opens them).
 A log that cannot be read (missing, not JSON, not the expected shape) is
 skipped and reported in `RunListing.problems`, never raised. Hidden folders
 (`.<run-id>.tmp`, a run still being written) are ignored.
@@ -15,6 +17,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from songgen_core.registry import PROJECT_ROOT
+
+
+def portable_paths(value, root: Path = PROJECT_ROOT, home: Path | None = None):
+    """`value` (a run log: dicts, lists, strings) with every absolute path inside the project written
+    relative to it ("training/sample/genius_sample.csv"), and every other one inside the home folder as
+    "~/...": a committed log then names no machine's folders. Other strings are returned unchanged."""
+    if isinstance(value, dict):
+        return {key: portable_paths(item, root, home) for key, item in value.items()}
+    if isinstance(value, list):
+        return [portable_paths(item, root, home) for item in value]
+    if not isinstance(value, str) or not os.path.isabs(value) or "\n" in value:
+        return value
+    path = Path(os.path.normpath(value))
+    for folder, prefix in ((Path(root), ""), (Path(home) if home is not None else Path.home(), "~/")):
+        if path.is_relative_to(folder):
+            relative = path.relative_to(folder).as_posix()
+            return prefix + relative if relative != "." else (prefix.rstrip("/") or ".")
+    return value
 
 
 def default_runs_dir() -> Path:
@@ -127,6 +147,18 @@ def read_run(log_path: Path) -> Run:
         lora=data.get("lora") if isinstance(data.get("lora"), dict) else None,
         parameters=data.get("parameters") if isinstance(data.get("parameters"), dict) else {},
     )
+
+
+def latest_runs(runs) -> list[Run]:
+    """The runs to compare when nothing was chosen yet: the most recent run of each kind (whole model,
+    LoRA adapter), by start time and then run id, in the order of `runs`."""
+    latest = {}
+    for run in runs:
+        kind = run.lora is not None
+        if kind not in latest or (run.started or "", run.run_id) >= (latest[kind].started or "", latest[kind].run_id):
+            latest[kind] = run
+    chosen = {id(run) for run in latest.values()}
+    return [run for run in runs if id(run) in chosen]
 
 
 def list_runs(runs_dir=None) -> RunListing:
