@@ -50,8 +50,10 @@ def music_options_for(backend: str, options: dict | None, registry: Registry) ->
     return options
 
 
-def music_request_for(lyrics: LyricsResult, duration_s: float, backend: str, seed: int | None, options: dict | None) -> MusicRequest:
-    """The music request that goes with finished lyrics (seed defaults to the lyrics seed)."""
+def music_request_for(lyrics: LyricsResult, duration_s: float | None, backend: str, seed: int | None, options: dict | None,
+                      vocals: str = "none", voice: str | None = None) -> MusicRequest:
+    """The music request that goes with finished lyrics (seed defaults to the lyrics seed;
+    duration_s None is the whole song). Raises `InvalidRequestError` on bad input."""
     return MusicRequest(
         genre=lyrics.request.genre,
         lyrics=lyrics.text,
@@ -59,6 +61,8 @@ def music_request_for(lyrics: LyricsResult, duration_s: float, backend: str, see
         seed=lyrics.seed if seed is None else seed,
         backend=backend,
         options=options or {},
+        vocals=vocals,
+        voice=voice,
     )
 
 
@@ -66,7 +70,7 @@ def create_song(
     lyrics_request: LyricsRequest,
     out_dir: str | Path,
     *,
-    duration_s: float = 20.0,
+    duration_s: float | None = None,
     music_backend: str | None = None,
     music_seed: int | None = None,
     music_options: dict | None = None,
@@ -76,6 +80,9 @@ def create_song(
     on_lyrics_piece: Callable[[str], None] | None = None,
 ) -> Song:
     """Write lyrics.txt, song.wav, song.mp3, song.mid (arranger) and song.json into `out_dir`.
+
+    `duration_s` None (the default) makes the whole song: every line sung, with
+    an intro and an outro; a number of seconds fits the song to that length.
 
     Raises `InvalidRequestError` (bad input, or `out_dir` not empty without
     `overwrite`), `UnknownGenreError`, `ModelUnavailableError`.
@@ -143,6 +150,8 @@ def song_info(lyrics: LyricsResult, music_request: MusicRequest, music: MusicRes
         "music": {
             "parameters": {"duration_s": music_request.duration_s, "seed": music_request.seed,
                            "backend": music_request.backend, "options": _jsonable(music_request.options)},
+            # "whole song" (duration_s null: every line sung) or "fixed"; duration_s below is the real length
+            "length": "whole song" if music_request.duration_s is None else "fixed",
             "model": music.model,
             "prompt": music.prompt,
             "sample_rate": music.sample_rate,
