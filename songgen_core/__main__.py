@@ -3,7 +3,8 @@
     python -m songgen_core --genre rock --title "Highway Static" --artist "The Rust Engines" \
         --opening "Headlights cutting through the rain" --out out/highway [--duration 20|whole] [--seed 7]
 
-Writes lyrics.txt, song.wav, song.mp3, song.mid (arranger backend) and song.json.
+Writes lyrics.txt, song.wav, song.mp3, song.mid (arranger backend) and song.json;
+--stems adds stems/<part>.wav and stems.zip; --vocals guide sings the lyrics.
 Exit codes: 0 done, 2 bad input (nothing written), 3 a model is unavailable, 1 any other failure.
 """
 
@@ -28,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--music-backend", choices=["arranger", "musicgen"], default=None, help="default: the registry's (arranger)")
     parser.add_argument("--musicgen-model", default=None, help="hub id or folder for the musicgen backend")
     parser.add_argument("--melody", default=None, help="reference melody audio file (musicgen-melody models)")
+    parser.add_argument("--vocals", choices=["none", "guide"], default="none",
+                        help="guide: sing the lyrics over the melody (arranger only; needs Debian's festival, see the README)")
+    parser.add_argument("--voice", default=None, help="the singing voice for --vocals guide (default: kal)")
+    parser.add_argument("--stems", action="store_true", help="also write stems/<part>.wav and stems.zip (arranger only)")
     parser.add_argument("--max-words", type=int, default=150)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=50)
@@ -72,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         song = create_song(
             request, args.out, duration_s=args.duration, music_backend=args.music_backend, music_seed=args.seed,
             music_options=options, registry=registry, overwrite=args.overwrite,
+            vocals=args.vocals, voice=args.voice, stems=args.stems,
             progress=None if args.quiet else _print_progress,
             on_lyrics_piece=None if args.quiet else _print_piece,
         )
@@ -87,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
+    vocals = song.music.info.get("vocals") or {}
+    if vocals.get("error"):  # the song was made, without its vocal: say what is missing
+        print(f"warning: no guide vocal: {vocals['error']}", file=sys.stderr)
     if args.quiet:
         print(song.folder)
     else:

@@ -104,6 +104,8 @@ class MusicResult:
     prompt: str
     midi_bytes: bytes | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    # Arranger only, when asked (options["stems"]): name -> audio like `audio`, summing to it.
+    stems: dict[str, np.ndarray] | None = None
 
     @property
     def duration_s(self) -> float:

@@ -10,7 +10,8 @@ import numpy as np
 import pretty_midi
 
 from ..brief import MusicBrief, make_brief, prompt_from_brief, song_sections
-from ..render import SAMPLE_RATE, SOUNDFONT_NAME, render_midi
+from ..render import SAMPLE_RATE, SOUNDFONT_NAME
+from ..stems import mix_stems, render_stems
 from ...errors import InvalidRequestError
 from ..request import MusicRequest, MusicResult, ProgressCallback
 from .form import Part, plan_form, whole_song_seconds
@@ -19,6 +20,10 @@ from .plan import PITCH_NAMES, Plan, make_plan, roman
 
 MODEL_NAME = f"arranger ({SOUNDFONT_NAME})"
 MAX_FADE_S = 1.5
+# The guide vocal's RMS, where it sings, against the band's there; the lead
+# instrument doubles the tune, so it steps back under the voice.
+VOCAL_LEVEL_DB = -2.0
+LEAD_UNDER_VOCAL_DB = -6.0
 
 
 @dataclass
@@ -112,24 +117,62 @@ def generate(request: MusicRequest, progress: ProgressCallback | None = None) ->
     """Compose and render a song: stereo float32 audio at 44.1 kHz, exactly the requested
     length, or the whole song's length (`info["duration_s"]`) when the request has none.
 
-    Same request and seed give identical audio and MIDI bytes. Raises
-    render.RenderError if the song renders to silence (should not happen) and
-    ModelUnavailableError if the soundfont cannot be loaded.
+    The audio is the sum of its stems (drums, bass, chords, lead and, with
+    vocals="guide", the sung vocal), peak-normalised to -1 dBFS; with
+    `request.options["stems"]` true the stems come back in `result.stems`.
+    A guide vocal that cannot be sung here (festival or the voice not
+    installed) leaves the song without vocals and says why in
+    `info["vocals"]["error"]` and the progress messages. Same request and seed
+    give identical audio and MIDI bytes. Raises render.RenderError if the song
+    renders to silence (should not happen), ModelUnavailableError if the
+    soundfont cannot be loaded, VocalRenderError if festival fails while singing.
     """
     report = progress or (lambda fraction, message: None)
     report(0.0, "composing")
     arrangement = arrange(request)
-    report(0.2, "rendering")
-    audio = render_midi(arrangement.midi, sample_rate=SAMPLE_RATE, duration_s=arrangement.duration_s, fade_out_s=arrangement.fade_out_s)
+    report(0.1, "rendering")
+    stems = render_stems(arrangement.midi, arrangement.duration_s, arrangement.fade_out_s, SAMPLE_RATE)
+    info = dict(arrangement.info)
+    if request.vocals == "guide":
+        report(0.5, "singing the guide vocal")
+        info["vocals"] = _add_vocal(request, arrangement, stems, report)
+    else:
+        info["vocals"] = {"requested": "none", "sung": False}
+    mix, stems = mix_stems(stems)
     report(0.95, "writing MIDI")
     result = MusicResult(
-        audio=audio,
+        audio=mix,
         sample_rate=SAMPLE_RATE,
         backend="arranger",
         model=MODEL_NAME,
         prompt=prompt_from_brief(arrangement.brief),
         midi_bytes=midi_to_bytes(arrangement.midi),
-        info=dict(arrangement.info),
+        info=info,
+        stems=stems if request.options.get("stems") else None,
     )
     report(1.0, "done")
     return result
+
+
+def _add_vocal(request: MusicRequest, arrangement: Arrangement, stems: dict, report) -> dict[str, Any]:
+    """Sing the guide vocal into stems["vocal"] at the band's level, the lead instrument
+    lowered under it; returns what song.json records. A missing voice is recorded, not raised."""
+    from ..vocals import VoiceUnavailableError, sing_song
+
+    try:
+        vocal = sing_song(arrangement.plan, arrangement.parts, arrangement.duration_s, request.voice, SAMPLE_RATE)
+    except VoiceUnavailableError as error:
+        report(0.5, f"no guide vocal: {error}")
+        return {"requested": "guide", "sung": False, "error": str(error), "missing": list(error.missing)}
+    band = sum(stems.values())
+    active = np.abs(vocal.audio) > 1e-3
+    if active.any():
+        band_rms = float(np.sqrt(np.mean(band[active].astype(np.float64) ** 2)))
+        vocal_rms = float(np.sqrt(np.mean(vocal.audio[active].astype(np.float64) ** 2)))
+        gain = 10 ** (VOCAL_LEVEL_DB / 20) * band_rms / max(vocal_rms, 1e-9)
+    else:
+        gain = 0.0
+    stems["vocal"] = np.repeat((vocal.audio * gain)[:, None], 2, axis=1).astype(np.float32)
+    stems["lead"] = (stems["lead"] * 10 ** (LEAD_UNDER_VOCAL_DB / 20)).astype(np.float32)
+    return {"requested": "guide", "sung": True, **vocal.info, "level_db": VOCAL_LEVEL_DB,
+            "lead_db": LEAD_UNDER_VOCAL_DB}
