@@ -73,6 +73,7 @@ class SungLine:
     notes: list[SungNote]
     segments: list[Segment]
     start_s: float  # where the utterance's first sample goes in the song
+    vowel_spans: list[tuple[float, float]]  # (start s, end s) of each note's vowel, in the song's time
 
 
 def octave_shift(keys: list[int], voice: Voice) -> int:
@@ -179,6 +180,7 @@ def sing_line(text: str, timed: list[tuple[float, float, int]], shift: int, prev
     segments = [Segment("pau", PAUSE_S)]
     clock = starts[0] - onsets[0]
     last_hz, last_end = None, -1.0
+    spans = []
     for i, note in enumerate(notes):
         hz = note.hz
         for phone, dur in _scaled(note.syllable.onset, onsets[i]):
@@ -189,6 +191,7 @@ def sing_line(text: str, timed: list[tuple[float, float, int]], shift: int, prev
         vowel = max(MIN_VOWEL_S, vowel_end - clock)
         legato = last_hz is not None and note.start_s - last_end < LEGATO_GAP_S
         segments.append(Segment(note.syllable.vowel, vowel, _vowel_f0(vowel, hz, last_hz if legato else None)))
+        spans.append((clock, clock + vowel))
         clock += vowel
         for phone, dur in _scaled(note.syllable.coda, codas[i]):
             segments.append(Segment(phone, dur, ((0.0, hz),)))
@@ -199,7 +202,7 @@ def sing_line(text: str, timed: list[tuple[float, float, int]], shift: int, prev
             segments.append(Segment("pau", gap))
             clock += gap
     segments.append(Segment("pau", PAUSE_S))
-    return SungLine(text, notes, [s for s in segments if s.duration_s > 0.0005], origin)
+    return SungLine(text, notes, [s for s in segments if s.duration_s > 0.0005], origin, spans)
 
 
 def plan_vocal(plan: Plan, parts: list[Part], duration_s: float, voice: Voice) -> tuple[list[SungLine], int]:

@@ -25,6 +25,7 @@ class VocalTrack:
     sample_rate: int
     info: dict[str, Any] = field(default_factory=dict)
     notes: list = field(default_factory=list)  # every SungNote, in order (for checks and benches)
+    vowel_spans: list = field(default_factory=list)  # (start s, end s) of each note's vowel
 
 
 def sing_song(plan: Plan, parts: list[Part], duration_s: float, voice_name: str | None = None,
@@ -59,4 +60,5 @@ def sing_song(plan: Plan, parts: list[Part], duration_s: float, voice_name: str 
         "dictionary": "CMU Pronouncing Dictionary" if dictionary_source() else "letter rules only",
         "render_s": round(time.perf_counter() - started, 3),
     }
-    return VocalTrack(audio.astype(np.float32), sample_rate, info, notes)
+    spans = [span for line in lines for span in line.vowel_spans]
+    return VocalTrack(audio.astype(np.float32), sample_rate, info, notes, spans)
