@@ -1,9 +1,10 @@
 """Command line: write a song into a folder.
 
     python -m songgen_core --genre rock --title "Highway Static" --artist "The Rust Engines" \
-        --opening "Headlights cutting through the rain" --out out/highway [--duration 20] [--seed 7]
+        --opening "Headlights cutting through the rain" --out out/highway [--duration 20|whole] [--seed 7]
 
-Writes lyrics.txt, song.wav, song.mp3, song.mid (arranger backend) and song.json.
+Writes lyrics.txt, song.wav, song.mp3, song.mid (arranger backend) and song.json;
+--stems adds stems/<part>.wav and stems.zip; --vocals guide sings the lyrics.
 Exit codes: 0 done, 2 bad input (nothing written), 3 a model is unavailable, 1 any other failure.
 """
 
@@ -22,11 +23,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--artist", default="", help="an artist to take after")
     parser.add_argument("--opening", required=True, help="the opening line of the lyrics")
     parser.add_argument("--out", required=True, help="folder to write the song into (must be empty unless --overwrite)")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds of music (default 20)")
+    parser.add_argument("--duration", type=_duration, default=None,
+                        help="seconds of music, or 'whole' (the default): the whole song, every line sung, with an intro and an outro")
     parser.add_argument("--seed", type=int, default=None, help="seed for lyrics and music (default: random, recorded in song.json)")
     parser.add_argument("--music-backend", choices=["arranger", "musicgen"], default=None, help="default: the registry's (arranger)")
     parser.add_argument("--musicgen-model", default=None, help="hub id or folder for the musicgen backend")
     parser.add_argument("--melody", default=None, help="reference melody audio file (musicgen-melody models)")
+    parser.add_argument("--vocals", choices=["none", "guide"], default="none",
+                        help="guide: sing the lyrics over the melody (arranger only; needs Debian's festival, see the README)")
+    parser.add_argument("--voice", default=None, help="the singing voice for --vocals guide (default: kal)")
+    parser.add_argument("--stems", action="store_true", help="also write stems/<part>.wav and stems.zip (arranger only)")
     parser.add_argument("--max-words", type=int, default=150)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=50)
@@ -36,6 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true", help="replace the song already in --out")
     parser.add_argument("--quiet", action="store_true", help="print only the folder written")
     return parser
+
+
+def _duration(text: str) -> float | None:
+    """--duration: 'whole' (or 'whole song') stays a word for MusicRequest; anything else must be a number
+    (its range is checked with the rest of the request, so a bad value exits 2 with nothing written)."""
+    if text.strip().lower() in ("whole", "whole song"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds or 'whole', got {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         song = create_song(
             request, args.out, duration_s=args.duration, music_backend=args.music_backend, music_seed=args.seed,
             music_options=options, registry=registry, overwrite=args.overwrite,
+            vocals=args.vocals, voice=args.voice, stems=args.stems,
             progress=None if args.quiet else _print_progress,
             on_lyrics_piece=None if args.quiet else _print_piece,
         )
@@ -75,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
+    vocals = song.music.info.get("vocals") or {}
+    if vocals.get("error"):  # the song was made, without its vocal: say what is missing
+        print(f"warning: no guide vocal: {vocals['error']}", file=sys.stderr)
     if args.quiet:
         print(song.folder)
     else:

@@ -23,6 +23,7 @@ from .files import replace_folder, write_json
 from .lyrics import LyricsRequest, LyricsResult, generate_lyrics, stream_lyrics
 from .music.generate import generate_music
 from .music.request import MusicRequest, MusicResult
+from .music.stems import write_stems
 from .registry import Registry, load_registry
 
 # progress(stage, fraction, message); stage is "lyrics", "music" or "files"
@@ -50,8 +51,10 @@ def music_options_for(backend: str, options: dict | None, registry: Registry) ->
     return options
 
 
-def music_request_for(lyrics: LyricsResult, duration_s: float, backend: str, seed: int | None, options: dict | None) -> MusicRequest:
-    """The music request that goes with finished lyrics (seed defaults to the lyrics seed)."""
+def music_request_for(lyrics: LyricsResult, duration_s: float | None, backend: str, seed: int | None, options: dict | None,
+                      vocals: str = "none", voice: str | None = None) -> MusicRequest:
+    """The music request that goes with finished lyrics (seed defaults to the lyrics seed;
+    duration_s None is the whole song). Raises `InvalidRequestError` on bad input."""
     return MusicRequest(
         genre=lyrics.request.genre,
         lyrics=lyrics.text,
@@ -59,6 +62,8 @@ def music_request_for(lyrics: LyricsResult, duration_s: float, backend: str, see
         seed=lyrics.seed if seed is None else seed,
         backend=backend,
         options=options or {},
+        vocals=vocals,
+        voice=voice,
     )
 
 
@@ -66,7 +71,7 @@ def create_song(
     lyrics_request: LyricsRequest,
     out_dir: str | Path,
     *,
-    duration_s: float = 20.0,
+    duration_s: float | None = None,
     music_backend: str | None = None,
     music_seed: int | None = None,
     music_options: dict | None = None,
@@ -74,8 +79,19 @@ def create_song(
     overwrite: bool = False,
     progress: SongProgress | None = None,
     on_lyrics_piece: Callable[[str], None] | None = None,
+    vocals: str = "none",
+    voice: str | None = None,
+    stems: bool = False,
 ) -> Song:
     """Write lyrics.txt, song.wav, song.mp3, song.mid (arranger) and song.json into `out_dir`.
+
+    `duration_s` None (the default) makes the whole song: every line sung, with
+    an intro and an outro; a number of seconds fits the song to that length.
+    `vocals="guide"` sings the lyrics over the arranger's melody with `voice`
+    (default: the default voice); where the voice cannot sing on this machine
+    the song is made without vocals and song.json says why
+    (music.info.vocals.error). `stems` also writes stems/<part>.wav and
+    stems.zip (arranger only).
 
     Raises `InvalidRequestError` (bad input, or `out_dir` not empty without
     `overwrite`), `UnknownGenreError`, `ModelUnavailableError`.
@@ -86,8 +102,13 @@ def create_song(
     registry.lyrics_source(lyrics_request.genre)  # unknown genre: fail before any work
     backend = music_backend or registry.music_backend
     options = music_options_for(backend, music_options, registry)  # a typo fails now, not after the lyrics
+    if stems:
+        if backend != "arranger":
+            raise InvalidRequestError("stems", f"stems are made by the arranger backend only, not {backend}")
+        options["stems"] = True
     # Validate the music side now too, with placeholder lyrics.
-    MusicRequest(genre=lyrics_request.genre, lyrics="", duration_s=duration_s, seed=music_seed, backend=backend, options=options)
+    MusicRequest(genre=lyrics_request.genre, lyrics="", duration_s=duration_s, seed=music_seed, backend=backend, options=options,
+                 vocals=vocals, voice=voice)
     target = Path(out_dir)
     _check_target(target, overwrite)
 
@@ -104,7 +125,7 @@ def create_song(
     lyrics_s = time.perf_counter() - started
 
     music_started = time.perf_counter()
-    request = music_request_for(lyrics, duration_s, backend, music_seed, options)
+    request = music_request_for(lyrics, duration_s, backend, music_seed, options, vocals, voice)
     music = generate_music(request, lambda fraction, message: progress("music", fraction, message))
     music_s = time.perf_counter() - music_started
 
@@ -142,7 +163,10 @@ def song_info(lyrics: LyricsResult, music_request: MusicRequest, music: MusicRes
         },
         "music": {
             "parameters": {"duration_s": music_request.duration_s, "seed": music_request.seed,
-                           "backend": music_request.backend, "options": _jsonable(music_request.options)},
+                           "backend": music_request.backend, "options": _jsonable(music_request.options),
+                           "vocals": music_request.vocals, "voice": music_request.voice},
+            # "whole song" (duration_s null: every line sung) or "fixed"; duration_s below is the real length
+            "length": "whole song" if music_request.duration_s is None else "fixed",
             "model": music.model,
             "prompt": music.prompt,
             "sample_rate": music.sample_rate,
@@ -161,7 +185,8 @@ def _check_target(target: Path, overwrite: bool) -> None:
 
 
 def write_song_folder(target: Path, lyrics: LyricsResult, music: MusicResult, info: dict, overwrite: bool = False):
-    """Write lyrics.txt, song.wav, song.mp3, song.mid (if any) and song.json into a
+    """Write lyrics.txt, song.wav, song.mp3, song.mid (if any), stems/ and stems.zip
+    (if the music has stems) and song.json into a
     temporary folder beside `target`, then move it into place; returns (folder,
     {kind: path}). `info["files"]` is filled in. On any failure nothing is left
     and an earlier `target` is untouched. Raises `InvalidRequestError` when
@@ -174,6 +199,8 @@ def write_song_folder(target: Path, lyrics: LyricsResult, music: MusicResult, in
         write_mp3(work / "song.mp3", music.audio, music.sample_rate)
         if music.midi_bytes:
             write_midi(work / "song.mid", music.midi_bytes)
+        if music.stems:
+            write_stems(work, music.stems, music.sample_rate)
         names = sorted(p.name for p in work.iterdir()) + ["song.json"]
         info["files"] = names
         write_json(work / "song.json", info)

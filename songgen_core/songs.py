@@ -84,11 +84,12 @@ class MusicTake:
     seconds: float
 
 
-def compose(lyrics: LyricsResult, *, duration_s: float = 20.0, backend: str | None = None, seed: int | None = None,
+def compose(lyrics: LyricsResult, *, duration_s: float | None = None, backend: str | None = None, seed: int | None = None,
             options: dict | None = None, registry: Registry | None = None,
             progress: ProgressCallback | None = None) -> MusicTake:
-    """Music for finished lyrics. `backend` defaults to the registry's, `seed` to the
-    lyrics seed, and the musicgen model to the registry's.
+    """Music for finished lyrics. `duration_s` None (the default) is the whole song;
+    `backend` defaults to the registry's, `seed` to the lyrics seed, and the
+    musicgen model to the registry's.
 
     Raises `InvalidRequestError` (bad duration, backend or option, naming the field),
     `ModelUnavailableError` (a MusicGen model that cannot be loaded), `SongGenError`.
@@ -181,7 +182,9 @@ def regenerate_music(song_id: str, store: FeedbackStore, *, duration_s: float | 
         options = dict(previous.get("options") or {}) if backend == previous.get("backend") else {}
     take = compose(
         lyrics,
-        duration_s=float(duration_s if duration_s is not None else previous.get("duration_s", 20.0)),
+        # A song made whole (duration_s null) is regenerated whole; songs from before the
+        # whole-song default recorded a number and keep it.
+        duration_s=duration_s if duration_s is not None else previous.get("duration_s"),
         backend=backend,
         seed=secrets.randbelow(2**32) if seed is None else seed,
         options=options,

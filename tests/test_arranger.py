@@ -133,7 +133,7 @@ def test_result_metadata():
     assert info["seed"] == 1
     assert 110 <= info["tempo_bpm"] <= 150
     assert info["key"].split()[1] in ("major", "minor")
-    assert set(info["progression"]) == {"verse", "chorus"}
+    assert set(info["progression"]) == {"verse", "chorus", "bridge"}  # the bridge progression is new (whole songs)
     assert all(len(p.split("-")) == 4 for p in info["progression"].values())
     assert info["sections"][0]["start_s"] == 0.0
     assert info["instrumental"] is False
@@ -152,10 +152,11 @@ def test_progress_is_reported_from_zero_to_one():
 # The MIDI
 
 
-def test_midi_bytes_parse_back_with_the_four_parts():
+def test_midi_bytes_parse_back_with_the_five_parts():
     result = song()
     pm = pretty_midi.PrettyMIDI(io.BytesIO(result.midi_bytes))
-    assert sorted(inst.name for inst in pm.instruments) == ["bass", "comping", "drums", "lead"]
+    # the pad is new: the part added to choruses (this 12 s song reaches its chorus)
+    assert sorted(inst.name for inst in pm.instruments) == ["bass", "comping", "drums", "lead", "pad"]
     assert [inst.is_drum for inst in pm.instruments].count(True) == 1
     assert all(inst.notes for inst in pm.instruments)
     assert track(pm, "comping").program in (29, 30)  # overdriven / distortion guitar

@@ -134,3 +134,23 @@ def test_musicgen_option_typos_fail_before_any_work(config, tmp_path, capsys, mo
     assert main(argv) == 2
     assert "melody" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_guide_vocals_with_musicgen_is_bad_input_and_writes_nothing(config, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SONGGEN_MODELS_DIR", str(tmp_path / "no-models"))
+    argv = args(config, tmp_path / "song", "--music-backend", "musicgen", "--vocals", "guide")
+    assert main(argv) == 2
+    assert "vocals" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stems_are_written_beside_the_song(config, tmp_path, monkeypatch):
+    monkeypatch.setenv("SONGGEN_MODELS_DIR", str(tmp_path / "no-models"))
+    out = tmp_path / "song"
+    assert main(args(config, out, "--stems")) == 0
+    assert sorted(p.name for p in (out / "stems").iterdir()) == ["bass.wav", "chords.wav", "drums.wav", "lead.wav"]
+    mix, _ = soundfile.read(out / "song.wav")
+    total = sum(soundfile.read(p)[0] for p in (out / "stems").iterdir())
+    assert np.abs(total - mix).max() < 5 * 2 ** -15
+    info = json.loads((out / "song.json").read_text())
+    assert "stems.zip" in info["files"] and info["music"]["parameters"]["vocals"] == "none"

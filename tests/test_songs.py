@@ -67,7 +67,7 @@ def test_regenerating_makes_a_new_version_and_keeps_ratings_where_they_were(stud
     assert (new["info"]["version_of"], new["info"]["version"]) == (first, 2)
     assert (newest["info"]["version_of"], newest["info"]["version"]) == (second, 3)
     assert new["music_params"]["duration_s"] == 2.0 and newest["music_params"] == {
-        "duration_s": 3.0, "seed": 9, "backend": "arranger", "options": {}}
+        "duration_s": 3.0, "seed": 9, "backend": "arranger", "options": {}, "vocals": "none", "voice": None}  # vocals: new
     assert (studio.data / "songs" / first / "song.wav").read_bytes() != (studio.data / "songs" / second / "song.wav").read_bytes()
     studio.store.delete_song(third, keep_ratings=True)
     with pytest.raises(StoreError, match="deleted"):

@@ -26,9 +26,12 @@ The music prompt rule (`build_music_prompt`), deterministic, no randomness:
    content words (stopwords, fillers like "yeah" and words under three letters
    removed; ties: first occurrence).
 6. Prompt: "<energy word> <genre> song in a <mode> key, <bpm> bpm, <instruments>;
-   mood: <moods>; about: <themes>". The energy word is mellow (< 0.45), groovy
-   (< 0.65), energetic (< 0.8) or high-energy. The genre is cleaned and cut to
-   40 characters; the prompt is always under 300 characters.
+   sections: <sections>; mood: <moods>; about: <themes>". The energy word is
+   mellow (< 0.45), groovy (< 0.65), energetic (< 0.8) or high-energy. The
+   sections are named in order ("verse, chorus, verse, chorus, bridge, chorus",
+   from headers such as `[Bridge]` or `[Hook]`, else verse/chorus), only for
+   lyrics of two or more sections, and cut to about 110 characters. The genre
+   is cleaned and cut to 40 characters; the prompt is always under 300 characters.
 
 Example: rock with the lyrics "Fire on the night road / We fight through the
 night / Road of fire, road of night, cold and alone" (one line each) gives
@@ -39,6 +42,7 @@ driving drums, bass; mood: defiant, restless; about: night, road, fire".
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -144,6 +148,16 @@ def song_sections(lyrics: str) -> list[Section]:
         label = section_header(stanza[0]) or ("Chorus" if is_chorus else f"Verse {verses}")
         sections.append(Section(kind, label, lines))
     return sections
+
+
+_SECTION_WORD = re.compile(rf"^\s*({_SECTION_WORDS})", re.IGNORECASE)
+
+
+def section_word(section: Section) -> str:
+    """The section as one plain word: its label's section word ("[Verse 2]" -> "verse",
+    "[Pre-Chorus]" -> "pre-chorus", "[Hook]" -> "hook"), else its kind."""
+    match = _SECTION_WORD.match(section.label)
+    return match.group(1).lower().replace("prechorus", "pre-chorus").replace("postchorus", "post-chorus") if match else section.kind
 
 
 # ---------------------------------------------------------------------------
@@ -322,6 +336,11 @@ class MusicBrief:
     mode: str  # "major" or "minor"
     energy: float  # 0.1 (calm) .. 1.0 (intense)
     instruments: str
+    # The song's sections in order, as plain words ("verse", "chorus", "bridge", ...).
+    sections: tuple[str, ...] = ()
+    # CRC-32 of the sung words: lets the arranger draw key, chords and sounds
+    # from the lyrics as well as the seed (two songs with one seed still differ).
+    lyrics_digest: int = 0
 
     @property
     def energy_word(self) -> str:
@@ -354,6 +373,8 @@ def make_brief(genre: str, lyrics: str) -> MusicBrief:
     order = list(MOOD_LEXICON)
     moods = sorted(hits, key=lambda m: (-hits[m], order.index(m)))[:2] or [style.default_mood]
     return MusicBrief(
+        sections=tuple(section_word(s) for s in song_sections(lyrics)),
+        lyrics_digest=zlib.crc32(" ".join(words(sung)).encode("utf-8")),
         genre=genre,
         style=style.name,
         mood_words=tuple(moods),
@@ -377,11 +398,26 @@ def _genre_phrase(brief: MusicBrief) -> str:
     return genre
 
 
+_MAX_SECTIONS_TEXT = 110  # the section list never crowds out mood and themes
+
+
+def _sections_phrase(brief: MusicBrief) -> str:
+    """"; sections: verse, chorus, ..." for songs of two or more sections, else ""."""
+    if len(brief.sections) < 2:
+        return ""
+    named = []
+    for word in brief.sections:
+        if len(", ".join(named + [word])) > _MAX_SECTIONS_TEXT:
+            break
+        named.append(word)
+    return "; sections: " + ", ".join(named)
+
+
 def prompt_from_brief(brief: MusicBrief) -> str:
     """The MusicGen text prompt for a brief (see the module docstring); under 300 characters."""
     prompt = (
         f"{brief.energy_word} {_genre_phrase(brief)} song in a {brief.mode} key, {brief.tempo_bpm} bpm, "
-        f"{brief.instruments}; mood: {', '.join(brief.mood_words)}"
+        f"{brief.instruments}{_sections_phrase(brief)}; mood: {', '.join(brief.mood_words)}"
     )
     themes = [w[:20] for w in brief.theme_words]
     while themes and len(prompt) + len("; about: ") + len(", ".join(themes)) > _MAX_PROMPT:

@@ -125,6 +125,7 @@ def render_midi(
     duration_s: float | None = None,
     fade_out_s: float = 0.0,
     normalize: bool = True,
+    allow_silence: bool = False,
 ) -> np.ndarray:
     """Render `pm` to float32 stereo audio of shape (samples, 2).
 
@@ -134,7 +135,9 @@ def render_midi(
     out. With `normalize` the peak is scaled to -1 dBFS.
 
     Raises RenderError if there are more than 15 non-drum instruments or the
-    result is silent; ModelUnavailableError if the soundfont cannot be loaded.
+    result is silent (unless `allow_silence`, for one stem of a song, which
+    is then returned unnormalised); ModelUnavailableError if the soundfont
+    cannot be loaded.
     """
     if duration_s is None:
         duration_s = pm.get_end_time() + RELEASE_TAIL_S
@@ -163,7 +166,11 @@ def render_midi(
 
     fade_out(audio, int(round(fade_out_s * sample_rate)))
     peak = float(np.max(np.abs(audio)))
-    if not np.isfinite(peak) or peak < _SILENCE:
+    if not np.isfinite(peak):
+        raise RenderError("the MIDI rendered to invalid audio (NaN or infinity)")
+    if peak < _SILENCE:
+        if allow_silence:
+            return audio
         raise RenderError("the MIDI rendered to silence: no audible notes before the end")
     if normalize:
         audio *= np.float32(10 ** (PEAK_DBFS / 20) / peak)

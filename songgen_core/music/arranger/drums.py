@@ -19,8 +19,12 @@ def _write_drums(plan: Plan, parts: list[Part], track: _Track, rng: np.random.Ge
         gain = _energy_gain(plan, part.kind)
         for b in range(part.bars):
             bar_step = (part.start_bar + b) * STEPS
+            if part.is_final_bar(b):  # the song's last chord: one crash and kick, left to ring
+                for key in (CRASH, KICK):
+                    track.add(key, DRUM_VELOCITY["X"] * gain, bar_step, 0.25)
+                continue
             fill = b == part.bars - 1 and p + 1 < len(parts) and recipe.fill != "none"
-            roll_beat = int(rng.choice([1, 3])) if recipe.hat_rolls and rng.random() < (0.7 if part.kind == "chorus" else 0.45) else None
+            roll_beat = int(rng.choice([1, 3])) if recipe.hat_rolls and rng.random() < (0.7 if part.lifted else 0.45) else None
             hits: list[tuple[int, float, str]] = []
             for key, line in pattern.items():
                 for step, c in _onsets(line):
@@ -34,7 +38,7 @@ def _write_drums(plan: Plan, parts: list[Part], track: _Track, rng: np.random.Ge
                 hits += [(HAT, roll_beat * 4 + 4 * i / n, "x" if i % 2 == 0 else "o") for i in range(n)]
             if fill:
                 hits += _fill(recipe.fill)
-            if recipe.crash and b == 0 and (part.kind == "chorus" or part.start_bar == 0):
+            if recipe.crash and b == 0 and (part.lifted or part.start_bar == 0):
                 hits.append((CRASH, 0, "X"))
             for key, step, c in hits:
                 velocity = DRUM_VELOCITY[c] * gain + rng.integers(-4, 5)

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .plan import Plan
+from .plan import HARMONY, Plan
 from .recipes import STEPS, Recipe
 
 LINE_REST = 4  # a quarter-note breath after every lyric line
@@ -77,12 +77,12 @@ def _step_weights(k: int, center: int, span: int, rapped: bool) -> np.ndarray:
 def section_melody(plan: Plan, kind: str, syllables: list[int], rng: np.random.Generator) -> tuple[list[tuple[int, int, int]], int]:
     """The lead melody of a section as (start step, steps, MIDI key), and the section's bars.
 
-    Choruses sit four scale steps (about a fifth) higher than verses. The
-    section is padded to a whole number of 4-bar progressions.
+    Choruses sit four scale steps (about a fifth) higher than verses, a
+    bridge two. The section is padded to a whole number of 4-bar progressions.
     """
     recipe = plan.recipe
-    prog = plan.progressions[kind]
-    lo = -2 + (4 if kind == "chorus" else 0)
+    prog = plan.progressions[HARMONY[kind]]
+    lo = -2 + {"chorus": 4, "bridge": 2}.get(kind, 0)
     hi = lo + recipe.lead_span
     center = (lo + hi) // 2
     rapped = recipe.unit == 1

@@ -8,7 +8,7 @@ import pretty_midi
 
 from .drums import _write_drums
 from .form import Part
-from .instruments import _write_bass, _write_comping, _write_lead
+from .instruments import _write_bass, _write_comping, _write_lead, _write_pad
 from .mix import mix_volumes
 from .plan import Plan, _rng
 from .track import _Track
@@ -20,11 +20,14 @@ def _write_midi(plan: Plan, parts: list[Part], duration_s: float) -> pretty_midi
     bass = _Track(plan, "bass", plan.programs["bass"], False, duration_s)
     comping = _Track(plan, "comping", plan.programs["comping"], False, duration_s)
     lead = _Track(plan, "lead", plan.programs["lead"], False, duration_s)
+    pad = _Track(plan, "pad", plan.programs["pad"], False, duration_s)
     _write_drums(plan, parts, drums, _rng(plan.seed, 2))
     _write_bass(plan, parts, bass)
     _write_comping(plan, parts, comping)
     _write_lead(plan, parts, lead)
-    pm.instruments = [t.instrument for t in (drums, bass, comping, lead)]
+    _write_pad(plan, parts, pad)
+    # The pad plays only in choruses: a song cut before its first chorus has none.
+    pm.instruments = [t.instrument for t in (drums, bass, comping, lead, pad) if t.instrument.notes or t is not pad]
     volumes = mix_volumes(plan.programs)
     for instrument in pm.instruments:
         _trim_overlaps(instrument)

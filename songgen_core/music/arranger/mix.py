@@ -10,8 +10,10 @@ PROGRAM_POWER = {
     "drums": 0.0075, 0: 0.0017, 4: 0.0041, 5: 0.001, 11: 0.0021, 22: 0.0035, 24: 0.0105, 25: 0.0035,
     29: 0.0032, 30: 0.0044, 32: 0.0068, 33: 0.0156, 34: 0.0081, 38: 0.0183, 39: 0.0289, 54: 0.0046,
     62: 0.0037, 73: 0.0186, 80: 0.0007, 81: 0.0015, 90: 0.0051,
+    # the chorus pads, measured over the choruses they play in (4 seeds)
+    48: 0.0058, 49: 0.0054, 50: 0.0009, 52: 0.0234, 89: 0.0265, 95: 0.0069,
 }
-MIX_SHARE = {"drums": 0.3, "bass": 0.25, "comping": 0.15, "lead": 0.3}
+MIX_SHARE = {"drums": 0.3, "bass": 0.25, "comping": 0.15, "lead": 0.3, "pad": 0.1}
 
 
 def mix_volumes(programs: dict[str, int]) -> dict[str, int]:

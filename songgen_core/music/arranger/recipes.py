@@ -34,6 +34,7 @@ class Recipe:
     lead_span: int  # melody range in scale steps
     progressions: dict[str, tuple[tuple[int, ...], ...]]  # mode -> chord degree sequences
     keys: tuple[int, ...]  # tonic pitch classes to choose from
+    pad_programs: tuple[int, ...] = (48,)  # the part added in choruses (sustained chords)
 
 
 _POP_PROGRESSIONS = {
@@ -56,7 +57,8 @@ RECIPES: dict[str, Recipe] = {
         comp_programs=(29, 30), comp={"verse": "x.......x.......", "chorus": "x.x.x.x.x.x.x.x."}, comp_gate=0.8, voicing="power",
         lead_programs=(81, 62), unit=2, line_bars=2, lead_span=8,
         progressions={"major": ((0, 4, 5, 3), (0, 3, 4, 3), (0, 5, 3, 4)), "minor": ((0, 5, 2, 6), (0, 6, 5, 6), (0, 3, 4, 0))},
-        keys=(4, 9, 2, 7, 0),
+        keys=(4, 9, 2, 7, 0, 11, 6),
+        pad_programs=(48, 50),  # string ensemble, synth strings
     ),
     "pop": Recipe(
         drum_name="pop four-on-the-floor / syncopated",
@@ -72,7 +74,8 @@ RECIPES: dict[str, Recipe] = {
         comp_programs=(0, 90), comp={"verse": "x..x..x...x..x..", "chorus": "x.x.x.x.x.x.x.x."}, comp_gate=0.9, voicing="triad",
         lead_programs=(80, 54), unit=2, line_bars=2, lead_span=8,
         progressions=_POP_PROGRESSIONS,
-        keys=(0, 7, 2, 5, 9),
+        keys=(0, 7, 2, 5, 9, 4, 10),
+        pad_programs=(89, 48),  # warm pad, string ensemble
     ),
     "boom-bap": Recipe(
         drum_name="boom-bap (swung 16ths)",
@@ -89,6 +92,7 @@ RECIPES: dict[str, Recipe] = {
         lead_programs=(80, 11), unit=1, line_bars=1, lead_span=4,
         progressions={"major": ((5, 3, 0, 4), (0, 5, 1, 4)), "minor": ((0, 3, 4, 0), (0, 5, 3, 4), (0, 6, 5, 6))},
         keys=tuple(range(12)),
+        pad_programs=(48, 52),  # strings, choir aahs
     ),
     "trap": Recipe(
         drum_name="trap half-time (rolling hi-hats, 808)",
@@ -102,9 +106,11 @@ RECIPES: dict[str, Recipe] = {
         fill="none", crash=False, swing=(0.5, 0.5), hat_rolls=True,
         bass_programs=(38, 39), bass=None, bass_low=28, bass_gate=0.98,
         comp_programs=(4, 90), comp={"verse": "x...............", "chorus": "x.......x......."}, comp_gate=0.95, voicing="seventh",
-        lead_programs=(80, 81), unit=1, line_bars=1, lead_span=4,
+        # Half-time: a rapped line takes two bars of the counted tempo (one of the felt one).
+        lead_programs=(80, 81), unit=1, line_bars=2, lead_span=4,
         progressions={"major": ((5, 3, 0, 4), (0, 5, 3, 4)), "minor": ((0, 5, 2, 6), (0, 3, 5, 4), (0, 5, 3, 4))},
         keys=tuple(range(12)),
+        pad_programs=(89, 95),  # warm pad, sweep pad
     ),
     "generic": Recipe(
         drum_name="light backbeat (side-stick verses)",
@@ -117,6 +123,7 @@ RECIPES: dict[str, Recipe] = {
         comp_programs=(25, 24), comp={"verse": "x...x...x...x...", "chorus": "x.x.x.x.x.x.x.x."}, comp_gate=0.9, voicing="triad",
         lead_programs=(73, 22), unit=2, line_bars=2, lead_span=8,
         progressions=_POP_PROGRESSIONS,
-        keys=(0, 7, 2, 9, 4, 5),
+        keys=(0, 7, 2, 9, 4, 5, 10),
+        pad_programs=(48, 49),  # string ensembles
     ),
 }

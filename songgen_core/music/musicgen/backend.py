@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 
@@ -60,10 +60,24 @@ def limit_peak(audio: np.ndarray, ceiling: float = PEAK_CEILING) -> np.ndarray:
     return (audio * (ceiling / peak)).astype(np.float32) if peak > ceiling else audio.astype(np.float32)
 
 
+def whole_song_duration(request: MusicRequest, seed: int) -> float:
+    """Seconds of music to generate: the request's duration, or for the whole song
+    (duration_s None) the length the arranger's plan gives these lyrics, genre and
+    seed (intro, every section once, outro), so both backends make songs of one
+    length. Never raises for a validated request."""
+    if request.duration_s is not None:
+        return request.duration_s
+    from ..arranger import whole_song_length
+
+    return whole_song_length(replace(request, backend="arranger", seed=seed, vocals="none"))
+
+
 def generate(request: MusicRequest, progress: ProgressCallback | None = None) -> MusicResult:
     """Compose music for `request` with MusicGen.
 
-    The prompt is `build_music_prompt(genre, lyrics)`. Options (request.options):
+    The prompt is `build_music_prompt(genre, lyrics)`. A request for the whole
+    song (duration_s None) gets the arranger plan's length for the same lyrics
+    and seed (`whole_song_duration`). Options (request.options):
     model (hub id or folder, default facebook/musicgen-small), guidance_scale,
     top_k, top_p, temperature, melody_path (melody checkpoints), window_s and
     extend_stride_s (windowed continuation). The same seed gives the same audio;
@@ -86,10 +100,12 @@ def generate(request: MusicRequest, progress: ProgressCallback | None = None) ->
     window = model.max_duration if options.window_s is None else options.window_s
     if window > model.max_duration:
         raise InvalidRequestError("window_s", f"must be at most {model.max_duration:g} seconds for {options.model}")
-    if request.duration_s > window and options.extend_stride_s >= window:
+    seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
+    duration = whole_song_duration(request, seed)
+    if duration > window and options.extend_stride_s >= window:
         raise InvalidRequestError("extend_stride_s", f"must be shorter than the window ({window:g} s)")
     params = GenerationParams(
-        duration=request.duration_s,
+        duration=duration,
         top_k=options.top_k,
         top_p=options.top_p,
         temperature=options.temperature,
@@ -97,7 +113,6 @@ def generate(request: MusicRequest, progress: ProgressCallback | None = None) ->
         extend_stride=options.extend_stride_s,
         max_window=window,
     )
-    seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
     started = time.perf_counter()
     audio, sample_rate, tokens = model.generate(
         [prompt], progress=_Progress(progress, 0.02, 0.98), melody=options.melody_path, seed=seed, params=params, return_tokens=True
@@ -111,6 +126,7 @@ def generate(request: MusicRequest, progress: ProgressCallback | None = None) ->
         prompt=prompt,
         info={
             "seed": seed,
+            "length": "whole song" if request.duration_s is None else "fixed",
             "device": str(model.device),
             "dtype": str(model.dtype).replace("torch.", ""),
             "windows": len(tokens.windows),
