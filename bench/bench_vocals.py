@@ -19,7 +19,8 @@ vocal is sung (festival, the default voice). Then, on the vocal stem
 
 Targets (issue 13): median error <= 20 cents, every syllable sung, vocal
 render time <= 0.5x the song's duration. Needs Debian's festival (and
-festvox-kallpc16k) and pyworld.
+festvox-kallpc16k, which scripts/install.sh installs where it can) and pyworld
+(`.venv/bin/python -m pip install -r requirements-bench.txt`).
 """
 
 import argparse
@@ -45,7 +46,10 @@ GENRES = ("rock", "pop", "rap", "country")
 
 def measure(genre: str, seed: int) -> dict:
     warnings.filterwarnings("ignore", category=UserWarning)  # pyworld's pkg_resources notice
-    import pyworld
+    try:
+        import pyworld
+    except ImportError:
+        sys.exit("bench_vocals needs pyworld: .venv/bin/python -m pip install -r requirements-bench.txt")
 
     lyrics = STANDARD_RAP if genre == "rap" else STANDARD
     arr = arrange(MusicRequest(genre=genre, lyrics=lyrics, seed=seed))
