@@ -15,6 +15,7 @@ fails is not cached: fixing the model and trying again works without a restart.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -87,8 +88,10 @@ def warm_lyrics_model(registry: Registry, announce: bool = True) -> None:
     """Load the default genre's lyrics model in a background thread when it is not loaded, so
     that the first song after the server starts does not wait for imports and the load; with
     `announce`, say so on the page while it loads. A load that failed is not tried again here:
-    the first song that asks for the model tries, and shows the error."""
-    if not registry.genres():
+    the first song that asks for the model tries, and shows the error. SONGGEN_PRELOAD=0 turns
+    this off (the tests do, so that a page opened without a registry of its own does not load
+    the embedded model)."""
+    if not registry.genres() or os.environ.get("SONGGEN_PRELOAD", "1") == "0":
         return
     genre = default_genre(registry)
     source, device = registry.lyrics_source(genre), default_device()

@@ -186,12 +186,13 @@ def test_the_caption_says_in_plain_words_how_the_lyrics_were_written(studio):
     assert "ended by" in details.text[0].value
 
 
-def test_the_default_genres_model_is_loaded_in_the_background_when_the_studio_opens(studio):
+def test_the_default_genres_model_is_loaded_in_the_background_when_the_studio_opens(studio, monkeypatch):
     """Issue 9, item 16: the first song waited 10-15 s for imports and the model load."""
     from songgen_core.device import default_device
     from songgen_core.loading import loaded_sources, unload_all
     from songgen_core.registry import load_registry
 
+    monkeypatch.setenv("SONGGEN_PRELOAD", "1")
     unload_all()
     source = str(load_registry().lyrics_source("rock"))
     open_page()  # Home only: nothing asked for a song
