@@ -72,19 +72,25 @@ def test_ratings_land_on_the_song_shown_and_the_page_stays_on_it(studio):
         assert picker.startswith("Second Song") and "lyrics 4★, music 2★" in picker
         assert store.ratings_for(ids["first"]) == [] and store.ratings_for(ids["third"]) == []
 
-        # Twenty quick saves, without waiting in between: every one lands on this song.
-        for i in range(20):
-            set_stars(page, f"rate_lyrics_{song}", 1 + i % 5)
-            set_stars(page, f"rate_music_{song}", 1 + (i + 2) % 5)
+        # Twenty quick saves, without waiting in between: every one lands on this song, in order,
+        # the stars of the last one win. A save clicked while the server is still running the
+        # previous one reaches it merged with the next (Streamlit coalesces rerun requests: the
+        # newer stars replace the older), so on busy cores a few saves arrive as one.
+        given = [(1 + i % 5, 1 + (i + 2) % 5) for i in range(20)]
+        for lyrics_stars, music_stars in given:
+            set_stars(page, f"rate_lyrics_{song}", lyrics_stars)
+            set_stars(page, f"rate_music_{song}", music_stars)
             page.get_by_role("button", name="Save rating").click()
-        saved(page, "Saved: lyrics 5/5, music 2/5")  # the stars of the last save (i = 19)
+        saved(page, "Saved: lyrics 5/5, music 2/5")  # the stars of the last save
         assert heading(page) == "Second Song"
-        rows = store.ratings_for(song)
-        latest = {r["target"]: r["score"] for r in rows}
-        assert latest == {"lyrics": 5, "music": 2}
-        assert len(rows) - 4 == 40  # each save stored both changed stars
+        rows = store.ratings_for(song)[4:]
+        stored = [(rows[i]["score"], rows[i + 1]["score"]) for i in range(0, len(rows), 2)]
+        assert all((a["target"], b["target"]) == ("lyrics", "music") for a, b in zip(rows[::2], rows[1::2]))
+        remaining = iter(given)  # the stored pairs are saves given, in the order given, ending with the last
+        assert all(pair in remaining for pair in stored) and stored[-1] == given[-1]
+        assert len(stored) >= 15
         assert store.ratings_for(ids["first"]) == [] and store.ratings_for(ids["third"]) == []
-        print(f"twenty quick saves stored {len(rows) - 4} rating rows")
+        print(f"twenty quick saves stored {len(stored)} saves ({len(rows)} rating rows)")
 
         # "Next unrated" moves on.
         page.get_by_role("button", name="Next unrated").click()
