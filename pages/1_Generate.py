@@ -19,9 +19,10 @@ import secrets
 import streamlit as st
 
 from songgen_app import ui
+from songgen_core import paths
 from songgen_core.errors import InvalidRequestError, ModelUnavailableError, SongGenError
 from songgen_core.lyrics import stream_lyrics
-from songgen_core.songs import compose, default_data_dir, regenerate_music, save_melody, save_song
+from songgen_core.songs import compose, regenerate_music, save_melody, save_song
 from songgen_core.store import StoreError
 from songgen_core.studio import check_lyrics_form, lyrics_defaults, music_backends, musicgen_status
 
@@ -29,7 +30,7 @@ st.set_page_config(page_title="Write a song · SongGen Studio", page_icon="✍�
 
 registry = ui.registry_or_stop()
 store = ui.feedback_store()
-data_dir = default_data_dir()
+data_dir = paths.data_dir()
 defaults = lyrics_defaults()
 genres = registry.genres()
 if not genres:

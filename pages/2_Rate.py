@@ -11,14 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from songgen_app import ui
+from songgen_core import paths
 from songgen_core.errors import InvalidRequestError
-from songgen_core.songs import default_data_dir
 from songgen_core.store import AGGREGATE_BY, MIN_INTERVAL_COUNT, StoreError, TARGETS
 
 st.set_page_config(page_title="Rate · SongGen Studio", page_icon="⭐", layout="wide")
 st.title("Rate songs")
 store = ui.feedback_store()
-data_dir = default_data_dir()
+data_dir = paths.data_dir()
 state = st.session_state
 BY_LABELS = {"genre": "Genre", "lyrics_model": "Lyrics model", "music_backend": "Music backend"}
 

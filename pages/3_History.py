@@ -4,14 +4,15 @@ import pandas as pd
 import streamlit as st
 
 from songgen_app import ui
+from songgen_core import paths
 from songgen_core.errors import InvalidRequestError
-from songgen_core.songs import default_data_dir, delete_song
+from songgen_core.songs import delete_song
 from songgen_core.store import StoreError
 
 st.set_page_config(page_title="History · SongGen Studio", page_icon="🗂️", layout="wide")
 st.title("History")
 store = ui.feedback_store()
-data_dir = default_data_dir()
+data_dir = paths.data_dir()
 state = st.session_state
 ANY = "(any)"
 KEEP, REMOVE = "keep", "remove"

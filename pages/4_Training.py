@@ -6,17 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from songgen_app import ui
+from songgen_core import paths
 from songgen_core.errors import ConfigError
 from songgen_core.registry import load_registry
 from songgen_core.text import markdown_literal
-from training.runs import default_runs_dir, latest_runs, list_runs
+from training.runs import latest_runs, list_runs
 
 st.set_page_config(page_title="Training · SongGen Studio", page_icon="📈", layout="wide")
 st.title("Training")
 HOW_TO = ("python -m training finetune --genre rock --base embedded:smollm2-135m "
           "--max-steps 20 --logging-steps 2 --eval-steps 5 --block-size 128 --use-cpu")
 
-runs_dir = default_runs_dir()
+runs_dir = paths.runs_dir()
 runs = list_runs(runs_dir)
 for path, reason in runs.problems:
     st.warning(markdown_literal(f"Skipped an unreadable run log {path}: {reason}"))

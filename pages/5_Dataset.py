@@ -12,9 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from songgen_app import ui
+from songgen_core import paths
 from songgen_core.text import markdown_literal
 from training.data import DEFAULT_GENRES, SAMPLE_PATH, TAGS, DatasetError
-from training.source import datasets_dir, resolve_source, studio_source
+from training.source import resolve_source, studio_source
 from training.stats import dataset_stats
 
 st.set_page_config(page_title="Dataset · SongGen Studio", page_icon="📚", layout="wide")
@@ -41,7 +42,7 @@ if choice == SOURCES[1]:
                           "or hub:sebastiandizon/genius-song-lyrics", key="dataset_path")
     if not typed.strip():
         st.info(markdown_literal(
-            f"Type the path of a CSV in the datasets folder {datasets_dir()} (relative to it, or absolute; "
+            f"Type the path of a CSV in the datasets folder {paths.datasets_dir()} (relative to it, or absolute; "
             "SONGGEN_DATASETS sets the folder), or a hub id (hub:owner/name, read as a stream; needs the internet). "
             "Its statistics are computed once in one streaming pass (minutes for the full 9 GB file) and then cached."))
         st.stop()

@@ -30,7 +30,8 @@ from songgen_core.loading import LyricsModel, load_lyrics_model, loaded_sources
 from songgen_core.registry import source_version
 from songgen_core.registry import ModelSource, Registry, load_registry
 from songgen_core.songs import SONG_FILES, song_files
-from songgen_core.store import MIN_INTERVAL_COUNT, SCORE_RANGE, FeedbackStore, default_db_path
+from songgen_core.paths import db_path
+from songgen_core.store import MIN_INTERVAL_COUNT, SCORE_RANGE, FeedbackStore
 from songgen_core.text import markdown_literal
 
 DOWNLOAD_LABELS = {"mp3": "MP3", "wav": "WAV", "midi": "MIDI", "lyrics": "Lyrics (text)"}
@@ -70,7 +71,7 @@ def _store(path: str) -> FeedbackStore:
 
 def feedback_store() -> FeedbackStore:
     """The store at `SONGGEN_DB` (or feedback.db); one object per path, holding only the path."""
-    return _store(str(default_db_path()))
+    return _store(str(db_path()))
 
 
 _warming: dict[tuple[str, str], threading.Thread] = {}

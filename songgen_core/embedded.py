@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 
 from .errors import ModelUnavailableError
+from .paths import cache_dir
 
 EMBEDDED_MODELS = {
     "gemma3-270m": {
@@ -33,11 +34,6 @@ EMBEDDED_MODELS = {
     },
 }
 _convert_lock = threading.Lock()
-
-
-def cache_dir() -> Path:
-    """Where converted models live: $SONGGEN_CACHE, else ~/.cache/songgen."""
-    return Path(os.environ.get("SONGGEN_CACHE") or Path.home() / ".cache" / "songgen")
 
 
 def gguf_path(name: str) -> Path:

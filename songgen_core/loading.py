@@ -272,7 +272,8 @@ def _optimized_bundle_path(source: ModelSource, preset: str) -> Path | None:
     import transformers
 
     from .cpu_speed import FORMAT_VERSION
-    from .embedded import EMBEDDED_MODELS, cache_dir
+    from .embedded import EMBEDDED_MODELS
+    from .paths import cache_dir
 
     package = EMBEDDED_MODELS.get(source.ref, {}).get("package")
     try:

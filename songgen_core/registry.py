@@ -18,11 +18,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import paths
 from .errors import ConfigError, UnknownGenreError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "models.toml"
-DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
 SOURCE_KINDS = ("embedded", "hub", "path")
 GENRE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 ADAPTER_CONFIG = "adapter_config.json"  # peft's
@@ -65,7 +63,7 @@ class ModelSource:
         return base
 
     @classmethod
-    def parse(cls, text: str, few_shot: bool | None = None, base_dir: Path = PROJECT_ROOT) -> "ModelSource":
+    def parse(cls, text: str, few_shot: bool | None = None, base_dir: Path = paths.PROJECT_ROOT) -> "ModelSource":
         """Parse "kind:ref". Raises `ConfigError` on an unknown kind or empty ref."""
         kind, sep, ref = str(text).partition(":")
         if not sep or kind not in SOURCE_KINDS or not ref.strip():
@@ -146,8 +144,8 @@ class Registry:
 
 def load_registry(config_path: str | Path | None = None, models_dir: str | Path | None = None) -> Registry:
     """Read the registry. Raises `ConfigError` if the file is missing or malformed."""
-    path = Path(config_path or os.environ.get("SONGGEN_CONFIG") or DEFAULT_CONFIG)
-    models = Path(models_dir or os.environ.get("SONGGEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
+    path = Path(config_path) if config_path else paths.config_path()
+    models = Path(models_dir) if models_dir else paths.models_dir()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

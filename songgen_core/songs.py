@@ -13,7 +13,7 @@ added to the store after the folder is in place (with the same id); if adding
 it fails, the folder is removed again. So a failure leaves no row without its
 files and never touches earlier songs. (A crash between the two steps can leave
 a folder without a row; it is harmless and never listed.) `data_dir` is
-`SONGGEN_DATA`, else `<project root>/data`.
+`paths.data_dir()` (`SONGGEN_DATA`, else `<project root>/data`).
 
 Versions: regenerating music makes a new song
 ---------------------------------------------
@@ -47,7 +47,8 @@ from .lyrics import LyricsRequest, LyricsResult
 from .music.generate import generate_music
 from .music.request import MusicRequest, MusicResult, ProgressCallback
 from .pipeline import music_options_for, music_request_for, song_info, write_json, write_song_folder
-from .registry import PROJECT_ROOT, Registry, load_registry
+from .paths import data_dir as paths_data_dir
+from .registry import Registry, load_registry
 from .store import SONG_ID, FeedbackStore, StoreError, new_song_id
 
 MELODY_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg")
@@ -61,18 +62,12 @@ SONG_FILES = {
 }
 
 
-def default_data_dir() -> Path:
-    """`SONGGEN_DATA` if set, else `data/` in the project root."""
-    configured = os.environ.get("SONGGEN_DATA")
-    return Path(configured).expanduser() if configured else PROJECT_ROOT / "data"
-
-
 def song_folder(song_id: str, data_dir: str | os.PathLike | None = None) -> Path:
     """`<data_dir>/songs/<song_id>`. Raises `InvalidRequestError` for a malformed id
     (so an id can never name a path outside the songs folder)."""
     if not isinstance(song_id, str) or not SONG_ID.match(song_id):
         raise InvalidRequestError("song_id", "must be 32 lowercase hexadecimal digits")
-    return Path(data_dir or default_data_dir()) / "songs" / song_id
+    return Path(data_dir or paths_data_dir()) / "songs" / song_id
 
 
 @dataclass
@@ -239,7 +234,7 @@ def save_melody(data: bytes, filename: str, data_dir: str | os.PathLike | None =
         raise InvalidRequestError("melody", "the file is empty")
     if len(data) > MAX_MELODY_BYTES:
         raise InvalidRequestError("melody", f"the file is larger than {MAX_MELODY_BYTES // 2**20} MB")
-    folder = Path(data_dir or default_data_dir()) / "melodies"
+    folder = Path(data_dir or paths_data_dir()) / "melodies"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(bytes(data)).hexdigest()[:24]}{suffix}"
     if not path.is_file():

@@ -58,6 +58,7 @@ from typing import Iterator
 import sqlite_utils
 
 from .errors import InvalidRequestError, SongGenError
+from .paths import db_path
 from .text import check_text
 
 TARGETS = ("lyrics", "music")
@@ -93,14 +94,6 @@ SONG_ID = re.compile(r"^[0-9a-f]{32}$")
 def new_song_id() -> str:
     """A fresh song id (a uuid4 hex), safe as a folder name."""
     return uuid.uuid4().hex
-
-
-def default_db_path() -> Path:
-    """`SONGGEN_DB` if set, else `feedback.db` in the project root."""
-    configured = os.environ.get("SONGGEN_DB")
-    if configured:
-        return Path(configured).expanduser()
-    return Path(__file__).resolve().parent.parent / "feedback.db"
 
 
 # --------------------------------------------------------------------------- schema
@@ -194,12 +187,12 @@ def _newer_migrations(db: sqlite_utils.Database, migrations: sqlite_utils.Migrat
 class FeedbackStore:
     """Songs and ratings in one SQLite file; safe to share across threads.
 
-    `path` defaults to `default_db_path()`. The file (and its folder) is created
+    `path` defaults to `paths.db_path()`. The file (and its folder) is created
     and migrated on the first operation, not here.
     """
 
     def __init__(self, path: str | os.PathLike | None = None):
-        self.path = Path(path) if path is not None else default_db_path()
+        self.path = Path(path) if path is not None else db_path()
         self._ready = False
         self._ready_lock = threading.Lock()
 

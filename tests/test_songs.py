@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from songgen_core import songs
+from songgen_core import paths, songs
 from songgen_core.audio import wav_bytes
 from songgen_core.errors import InvalidRequestError
 from songgen_core.lyrics import LyricsRequest, generate_lyrics
@@ -34,7 +34,7 @@ def test_save_song_writes_the_folder_and_the_row(studio, lyrics):
     take = songs.compose(lyrics, duration_s=2.0)
     assert take.request.seed == 5 and take.request.backend == "arranger" and take.seconds > 0
     song_id = songs.save_song(lyrics, take.result, take.request, studio.store, timings={"music_s": take.seconds})
-    assert songs.default_data_dir() == studio.data
+    assert paths.data_dir() == studio.data
     folder = studio.data / "songs" / song_id
     assert sorted(p.name for p in folder.iterdir()) == ["lyrics.txt", "song.json", "song.mid", "song.mp3", "song.wav"]
     info = json.loads((folder / "song.json").read_text())

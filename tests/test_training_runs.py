@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from songgen_core.registry import PROJECT_ROOT
+from songgen_core.paths import PROJECT_ROOT, runs_dir
 from test_app_training import LORA, write_run
 from training.data import SAMPLE_PATH
 from training.finetune import _write_run
-from training.runs import default_runs_dir, latest_runs, list_runs
+from training.runs import latest_runs, list_runs
 
 
 def test_runs_read_and_bad_logs_reported(tmp_path, monkeypatch):
@@ -24,7 +24,7 @@ def test_runs_read_and_bad_logs_reported(tmp_path, monkeypatch):
     (runs / "rock" / ".c.tmp").mkdir()  # a run still being written is ignored
 
     monkeypatch.setenv("SONGGEN_RUNS", str(runs))
-    assert default_runs_dir() == runs
+    assert runs_dir() == runs
     listing = list_runs()
     assert [r.label for r in listing] == ["pop/b", "rock/a"]
     assert sorted(p.parent.name for p, _ in listing.problems) == ["a-list", "bad-rows", "no-log", "not-json"]

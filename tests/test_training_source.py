@@ -9,10 +9,10 @@ import fsspec
 import pytest
 from fsspec.implementations.dirfs import DirFileSystem
 
-from songgen_core.registry import PROJECT_ROOT
+from songgen_core.paths import PROJECT_ROOT, datasets_dir
 from training.data import COLUMNS, SAMPLE_PATH, CleaningOptions, DatasetError, iter_batches, iter_songs
 from training.errors import DatasetPathError
-from training.source import datasets_dir, resolve_source, studio_source
+from training.source import resolve_source, studio_source
 from training.stats import compute_stats, dataset_stats
 
 

@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from songgen_core.files import replace_folder
+from songgen_core.paths import SAMPLE_PATH
 from songgen_core.prompts import format_song
 
 from .errors import DatasetError
@@ -48,7 +49,6 @@ from .source import COLUMNS, DatasetSource, read_header, resolve_source
 TAGS = ("pop", "rap", "rock", "rb", "misc", "country")
 DEFAULT_GENRES = ("rock", "pop", "rap")  # the original design's choice
 INTEGER_COLUMNS = ("year", "views", "id")
-SAMPLE_PATH = Path(__file__).resolve().parent / "sample" / "genius_sample.csv"
 DEFAULT_CHUNKSIZE = 50_000
 READ_BLOCK = 4 << 20  # bytes pyarrow parses at a time (measured fastest here among 1-32 MiB)
 

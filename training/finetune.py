@@ -51,7 +51,8 @@ from pathlib import Path
 
 from songgen_core.errors import ModelUnavailableError, SongGenError
 from songgen_core.files import replace_folder, write_json
-from songgen_core.registry import ADAPTER_BASE_FILE, DEFAULT_MODELS_DIR, GENRE_NAME, PROJECT_ROOT
+from songgen_core import paths
+from songgen_core.registry import ADAPTER_BASE_FILE, GENRE_NAME
 
 from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
 from . import token_cache
@@ -59,7 +60,6 @@ from .packing import PAD_TO, BlockDataset, PadCollator, add_end_token, build_dat
 from .runs import portable_paths
 from .source import resolve_source
 
-DEFAULT_RUNS_DIR = PROJECT_ROOT / "runs"
 DEFAULT_BASE = "gpt2-medium"
 
 
@@ -74,8 +74,9 @@ class FinetuneArguments:
     genre: str = field(metadata={"help": "the Genius tag to fine-tune on, e.g. rock, pop or rap"})
     data: str = field(default=str(SAMPLE_PATH), metadata={"help": "a CSV in the Genius schema (default: the bundled SAMPLE), or hub:owner/name[/file.csv] read as a stream"})
     base: str = field(default=DEFAULT_BASE, metadata={"help": "base model: a hub id (gpt2-medium), a local folder, or embedded:smollm2-135m / embedded:gemma3-270m"})
-    models_dir: str = field(default=str(DEFAULT_MODELS_DIR), metadata={"help": "the trained model goes to <models_dir>/<genre>/"})
-    runs_dir: str = field(default=str(DEFAULT_RUNS_DIR), metadata={"help": "the run's log goes to <runs_dir>/<genre>/<run-id>/"})
+    # None: where the studio looks (songgen_core.paths), so a model trained here is the one it serves.
+    models_dir: str | None = field(default=None, metadata={"help": "the trained model goes to <models_dir>/<genre>/ (default: SONGGEN_MODELS_DIR, else models/)"})
+    runs_dir: str | None = field(default=None, metadata={"help": "the run's log goes to <runs_dir>/<genre>/<run-id>/ (default: SONGGEN_RUNS, else runs/)"})
     run_id: str | None = field(default=None, metadata={"help": "name of the run folder (default: UTC time)"})
     num_train_epochs: float = 2.0
     per_device_train_batch_size: int = 4
@@ -109,6 +110,8 @@ class FinetuneArguments:
         if not isinstance(self.genre, str) or not GENRE_NAME.match(self.genre.strip().lower()):
             raise FinetuneError(f"genre {self.genre!r} must be a genre name such as rock, pop or rap")
         self.genre = self.genre.strip().lower()
+        self.models_dir = str(self.models_dir or paths.models_dir())
+        self.runs_dir = str(self.runs_dir or paths.runs_dir())
         if self.run_id is not None and not GENRE_NAME.match(self.run_id.lower()):
             raise FinetuneError(f"run id {self.run_id!r} must be letters, digits, '-' or '_'")
         if not str(self.data).strip().startswith("hub:") and not Path(self.data).expanduser().is_file():

@@ -25,7 +25,6 @@ import random
 from pathlib import Path
 
 COLUMNS = ["title", "tag", "artist", "year", "views", "features", "lyrics", "id", "language_cld3", "language_ft", "language"]
-SAMPLE_PATH = Path(__file__).resolve().parent / "sample" / "genius_sample.csv"
 SEED = 4
 
 # Rows per tag before the dirty extras below are added; the extras keep the order.

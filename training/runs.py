@@ -16,7 +16,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from songgen_core.registry import PROJECT_ROOT
+from songgen_core import paths
+from songgen_core.paths import PROJECT_ROOT
 
 
 def portable_paths(value, root: Path = PROJECT_ROOT, home: Path | None = None):
@@ -35,11 +36,6 @@ def portable_paths(value, root: Path = PROJECT_ROOT, home: Path | None = None):
             relative = path.relative_to(folder).as_posix()
             return prefix + relative if relative != "." else (prefix.rstrip("/") or ".")
     return value
-
-
-def default_runs_dir() -> Path:
-    """`SONGGEN_RUNS`, or `<project>/runs`."""
-    return Path(os.environ.get("SONGGEN_RUNS") or PROJECT_ROOT / "runs")
 
 
 @dataclass
@@ -162,10 +158,10 @@ def latest_runs(runs) -> list[Run]:
 
 
 def list_runs(runs_dir=None) -> RunListing:
-    """Every readable run under `runs_dir` (default `default_runs_dir()`), by genre then start time.
+    """Every readable run under `runs_dir` (default `songgen_core.paths.runs_dir()`), by genre then start time.
 
     Unreadable logs are skipped and listed in the result's `problems`."""
-    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    root = Path(runs_dir) if runs_dir is not None else paths.runs_dir()
     runs, problems = [], []
     if not root.is_dir():
         return RunListing(runs, problems)

@@ -8,7 +8,7 @@ or an open binary file (an upload).
 
 The command line reads any path it is given (its user has the shell anyway). The
 studio's pages are reached over a network, so what a page names goes through
-`studio_source`: a hub dataset, or a local file inside `datasets_dir()` and no other.
+`studio_source`: a hub dataset, or a local file inside `songgen_core.paths.datasets_dir()` and no other.
 
 A hub file is read as a stream of byte ranges (`huggingface_hub.HfFileSystem`,
 fsspec), so neither memory nor disk ever holds the 9 GB file; the reader parses
@@ -25,6 +25,8 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from songgen_core import paths
 
 from .errors import DatasetError, DatasetPathError
 
@@ -137,18 +139,6 @@ def unquote(text: str) -> str:
     return text
 
 
-def datasets_dir() -> Path:
-    """The one folder the studio's pages read local datasets from (the page shows it, `studio_source`
-    enforces it): `SONGGEN_DATASETS`, else the data folder (`SONGGEN_DATA`, else `<project>/data`,
-    as `songgen_core.songs.default_data_dir` decides)."""
-    configured = os.environ.get("SONGGEN_DATASETS")
-    if configured:
-        return Path(configured).expanduser()
-    from songgen_core.songs import default_data_dir  # here, so the command line does not import the song code
-
-    return default_data_dir()
-
-
 def outside_message(root: Path) -> str:
     """The one message for a path outside the datasets folder: it names the folder, never the path,
     so it reads the same whether that path exists, is a folder, or cannot be read."""
@@ -159,7 +149,7 @@ def outside_message(root: Path) -> str:
 
 def studio_source(text: str, folder=None, filesystem=None) -> DatasetSource:
     """A dataset a page names: `hub:owner/name[/file.csv]`, or a local file inside `folder`
-    (default `datasets_dir()`), relative to it or absolute. Matching quotes around the text are removed.
+    (default `songgen_core.paths.datasets_dir()`), relative to it or absolute. Matching quotes around the text are removed.
 
     A path that is outside the folder once symlinks and `..` are resolved raises `DatasetPathError`
     with one message that does not depend on whether the path exists; a missing file inside the
@@ -167,7 +157,7 @@ def studio_source(text: str, folder=None, filesystem=None) -> DatasetSource:
     text = unquote(text)
     if text.startswith(HUB_PREFIX):
         return resolve_source(text, filesystem)
-    root = Path(folder if folder is not None else datasets_dir()).expanduser().resolve()
+    root = Path(folder if folder is not None else paths.datasets_dir()).expanduser().resolve()
     try:
         path = (root / Path(text).expanduser()).resolve()  # an absolute `text` replaces `root` here
     except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte: not a path inside the folder

@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from songgen_core import paths
 from songgen_core.files import write_json
 
 from .data import DEFAULT_CHUNKSIZE, TAGS, Cleaner, CleaningOptions, DatasetError, iter_batches
@@ -45,10 +46,6 @@ STATS_COLUMNS = ("tag", "year", "views", "lyrics", "id", "language_cld3", "langu
 WORD_BIN = 10
 LINE_BIN = 2
 MAX_BINS = 500  # words above 5,000 / lines above 1,000 share the last bin
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("SONGGEN_CACHE") or Path.home() / ".cache" / "songgen") / "dataset_stats"
 
 
 def dataset_identity(source) -> dict:
@@ -173,7 +170,7 @@ def compute_stats(path, options: CleaningOptions | None = None, chunksize: int =
 def cache_path(path, options: CleaningOptions, cache_dir=None) -> Path:
     """The cache file for this dataset file (path, size, mtime or blob id) and these options."""
     key = json.dumps([STATS_VERSION, dataset_identity(path), options.as_dict()], sort_keys=True)
-    return Path(cache_dir or _cache_dir()) / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
+    return Path(cache_dir or paths.cache_dir() / "dataset_stats") / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.json"
 
 
 def dataset_stats(path, options: CleaningOptions | None = None, cache_dir=None, refresh: bool = False,

@@ -25,16 +25,11 @@ import numpy as np
 
 from songgen_core.files import write_json
 
+from songgen_core.paths import tokenized_cache_dir
+
 from .packing import BlockDataset
 
 CACHE_VERSION = 1
-
-
-def cache_root() -> Path:
-    """`$SONGGEN_TOKENIZED_CACHE`, else `tokenized/` in `$SONGGEN_CACHE` or `~/.cache/songgen`."""
-    if os.environ.get("SONGGEN_TOKENIZED_CACHE"):
-        return Path(os.environ["SONGGEN_TOKENIZED_CACHE"])
-    return Path(os.environ.get("SONGGEN_CACHE") or Path.home() / ".cache" / "songgen") / "tokenized"
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -56,7 +51,7 @@ def cache_key(parts: dict) -> str:
 
 def load(key: str, root: Path | None = None) -> tuple[dict[str, BlockDataset], dict] | None:
     """The cached sets and their meta, or None when absent or unreadable."""
-    folder = Path(root or cache_root()) / key
+    folder = Path(root or tokenized_cache_dir()) / key
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         sets = {}
@@ -71,7 +66,7 @@ def load(key: str, root: Path | None = None) -> tuple[dict[str, BlockDataset], d
 
 def save(key: str, sets: dict[str, BlockDataset], meta: dict, root: Path | None = None) -> Path:
     """Write the sets under `key` (aside, then renamed). An existing entry is kept as it is."""
-    root = Path(root or cache_root())
+    root = Path(root or tokenized_cache_dir())
     root.mkdir(parents=True, exist_ok=True)
     target = root / key
     if (target / "meta.json").is_file():
