@@ -6,7 +6,6 @@ sees until they move on (the picker or "Next unrated"). A rating is saved by the
 callback with the id of the song the form was drawn for, so it can never land on another.
 """
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 

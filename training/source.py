@@ -22,7 +22,6 @@ import csv
 import hashlib
 import io
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
