@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 import soundfile
 
 from .errors import InvalidRequestError
+from .files import atomic_write_bytes
 
 MAX_SAMPLE_RATE = 384_000
 # MPEG-1 Layer III sample rates. Other rates are resampled to one of these so the
@@ -33,8 +33,6 @@ _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 1
 
 # Read once: temporary files are created 0600, the final file should get the usual
 # mode. Reading the umask means setting it, which is why it is done at import only.
-_UMASK = os.umask(0o022)
-os.umask(_UMASK)
 
 
 # --------------------------------------------------------------------------- checks
@@ -138,35 +136,6 @@ def _mp3_bytes_lameenc(audio: np.ndarray, sample_rate: int, bitrate_kbps: int) -
 
 
 # --------------------------------------------------------------------------- files
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write `data` to `path` atomically and return the path.
-
-    The bytes go to a temporary file in the same folder (same file system, so
-    `os.replace` is atomic), are flushed to disk, and then replace `path`. On any
-    failure the temporary file is removed and `path` is left as it was. Raises
-    `OSError` when the folder does not exist or is not writable.
-    """
-    path = Path(path)
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"data must be bytes, got {type(data).__name__}")
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o666 & ~_UMASK)
-        os.replace(tmp_name, path)
-    except BaseException:
-        # BaseException: an interrupt mid-write must not leave a stray temp file either.
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
 
 
 def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> Path:
@@ -322,7 +291,6 @@ __all__ = [
     "wav_bytes",
     "mp3_bytes",
     "mp3_sample_rate",
-    "atomic_write_bytes",
     "write_wav",
     "write_mp3",
     "write_midi",

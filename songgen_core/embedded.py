@@ -13,13 +13,11 @@ in a cache folder, so later loads take well under a second.
 from __future__ import annotations
 
 import importlib.metadata
-import os
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 
 from .errors import ModelUnavailableError
+from .files import building_folder
 from .paths import cache_dir
 
 EMBEDDED_MODELS = {
@@ -80,19 +78,11 @@ def converted_dir(name: str) -> Path:
         if (target / "config.json").is_file():
             return target
         source = gguf_path(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
         try:
-            _convert(source, work)
-            try:
-                os.replace(work, target)
-            except OSError:
-                if not (target / "config.json").is_file():  # another process won the race
-                    raise
+            with building_folder(target, keep_existing=True) as work:  # another process may convert it too
+                _convert(source, work)
         except Exception as error:
             raise ModelUnavailableError(f"could not convert embedded model {name!r}: {error}") from error
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
     return target
 
 

@@ -41,7 +41,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio import atomic_write_bytes, read_audio
+from .audio import read_audio
+from .files import atomic_write_bytes
 from .errors import InvalidRequestError, SongGenError
 from .lyrics import LyricsRequest, LyricsResult
 from .music.generate import generate_music

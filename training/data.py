@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from songgen_core.files import replace_folder
+from songgen_core.files import building_folder, write_json
 from songgen_core.paths import SAMPLE_PATH
 from songgen_core.prompts import format_song
 
@@ -367,10 +365,7 @@ def prepare(path, out_dir, options: CleaningOptions | None = None, chunksize: in
     into place only when complete, so a failure leaves an earlier `out_dir` intact."""
     options = options or CleaningOptions()
     source = resolve_source(path)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with building_folder(out_dir) as work:
         files = {}
         for genre in options.genres:
             (work / genre).mkdir()
@@ -384,9 +379,5 @@ def prepare(path, out_dir, options: CleaningOptions | None = None, chunksize: in
             for f in files.values():
                 f.close()
         manifest = {"dataset": source.label, "options": options.as_dict(), "sizes": cleaner.sizes(), "counts": dict(cleaner.counts)}
-        (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        replace_folder(work, out_dir)
-        return manifest
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        write_json(work / "manifest.json", manifest)
+    return manifest

@@ -43,19 +43,19 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from songgen_core.errors import ModelUnavailableError, SongGenError
-from songgen_core.files import replace_folder, write_json
 from songgen_core import paths
+from songgen_core.errors import ModelUnavailableError, SongGenError
+from songgen_core.files import building_folder, write_json
 from songgen_core.registry import ADAPTER_BASE_FILE, GENRE_NAME
 
-from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
 from . import token_cache
+from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
 from .packing import PAD_TO, BlockDataset, PadCollator, add_end_token, build_dataset
 from .runs import portable_paths
 from .source import resolve_source
@@ -358,11 +358,9 @@ def finetune(args: FinetuneArguments) -> dict:
                       data_collator=collator, processing_class=tokenizer)
     main = trainer.is_world_process_zero()
     started = time.time()
-    try:
-        if main:
-            models_dir.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
+    # Only the main process builds the model folder (the Trainer's output_dir, the same name on every
+    # process); it replaces models/<genre>/ when the block ends, after the run log is written.
+    with building_folder(target, work=work) if main else nullcontext(work):
         train_result = trainer.train()
         final = trainer.evaluate()
         # The model (with --lora: only the adapter) and the tokenizer (processing_class), on the main process.
@@ -409,12 +407,7 @@ def finetune(args: FinetuneArguments) -> dict:
         }
         log = portable_paths(log)  # what is returned is what is written
         _write_run(runs_dir, run_id, log, metrics)
-        replace_folder(work, target)
-        return log
-    except BaseException:
-        if main:
-            shutil.rmtree(work, ignore_errors=True)
-        raise
+    return log
 
 
 def _with_lora(model, tokenizer, args: FinetuneArguments):
@@ -457,20 +450,12 @@ def _versions() -> dict:
 
 def _write_run(runs_dir: Path, run_id: str, log: dict, metrics: dict) -> Path:
     """Write `log.json` and `metrics.json` to a hidden folder and rename it to `<runs_dir>/<run_id>/`."""
-    runs_dir.mkdir(parents=True, exist_ok=True)
     target = runs_dir / run_id
     if target.exists():
         raise FinetuneError(f"a run named {run_id} already exists in {runs_dir}; choose another --run-id")
-    work = runs_dir / f".{run_id}.tmp"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    try:
+    with building_folder(target) as work:
         for name, data in (("log.json", log), ("metrics.json", metrics)):
             write_json(work / name, portable_paths(data))  # committed logs must not name this machine's folders
-        os.replace(work, target)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return target
 
 

@@ -24,6 +24,8 @@ import csv
 import random
 from pathlib import Path
 
+from songgen_core.paths import SAMPLE_PATH
+
 COLUMNS = ["title", "tag", "artist", "year", "views", "features", "lyrics", "id", "language_cld3", "language_ft", "language"]
 SEED = 4
 

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from songgen_core.files import write_json
+from songgen_core.files import building_folder, write_json
 
 from songgen_core.paths import tokenized_cache_dir
 
@@ -66,13 +63,10 @@ def load(key: str, root: Path | None = None) -> tuple[dict[str, BlockDataset], d
 
 def save(key: str, sets: dict[str, BlockDataset], meta: dict, root: Path | None = None) -> Path:
     """Write the sets under `key` (aside, then renamed). An existing entry is kept as it is."""
-    root = Path(root or tokenized_cache_dir())
-    root.mkdir(parents=True, exist_ok=True)
-    target = root / key
+    target = Path(root or tokenized_cache_dir()) / key
     if (target / "meta.json").is_file():
         return target
-    work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
-    try:
+    with building_folder(target, keep_existing=True) as work:  # another process may write it too
         packed = all(isinstance(s.examples, np.ndarray) and s.examples.ndim == 2 for s in sets.values())
         for split, dataset in sets.items():
             lengths = np.array([len(e) for e in dataset.examples], dtype=np.int64)
@@ -81,13 +75,6 @@ def save(key: str, sets: dict[str, BlockDataset], meta: dict, root: Path | None 
             np.save(work / f"{split}.ids.npy", ids)
             np.save(work / f"{split}.starts.npy", starts)
         write_json(work / "meta.json", {**meta, "splits": list(sets), "packed": packed})
-        try:
-            os.rename(work, target)
-        except OSError:  # another process got there first
-            shutil.rmtree(work, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return target
 
 

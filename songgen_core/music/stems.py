@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from ..audio import atomic_write_bytes, wav_bytes
+from ..audio import wav_bytes
+from ..files import atomic_write_bytes
 from .render import PEAK_DBFS, RenderError, render_midi
 
 STEM_NAMES = ("vocal", "drums", "bass", "chords", "lead")
