@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from songgen_app import ui
+from songgen_app.resources import feedback_store, warm_lyrics_model
+from songgen_app.status import device_status, model_status, musicgen_status
+from songgen_app.text import caption, error_box
 from songgen_core.errors import ConfigError
 from songgen_core.registry import load_registry
 from songgen_core.store import StoreError
-from songgen_core.studio import device_status, model_status, musicgen_status
 
 st.set_page_config(page_title="SongGen Studio", page_icon="🎵", layout="wide")
 st.title("SongGen Studio")
@@ -32,25 +33,25 @@ else:
 
 st.subheader("Songs and ratings")
 try:
-    counts = ui.feedback_store().counts()
+    counts = feedback_store().counts()
     songs, ratings = st.columns(2)
     songs.metric("Songs", counts["songs"])
     ratings.metric("Ratings", counts["ratings"])
 except StoreError as error:
-    ui.error_box(f"The feedback database could not be read: {error}")
+    error_box(f"The feedback database could not be read: {error}")
 
 st.subheader("Models")
 try:
     registry = load_registry()
-    ui.warm_lyrics_model(registry, announce=False)  # the first song should not wait for the load
+    warm_lyrics_model(registry, announce=False)  # the first song should not wait for the load
     st.dataframe(model_status(registry), hide_index=True)
     st.caption("A model loads on first use and then stays loaded. Change a genre's model in "
                "config/models.toml; a trained folder models/GENRE/ takes over its genre. LoRA adapters "
                "run on their base, loaded once and shared (one generation at a time on it), without the "
                "CPU speed preset.")
     music = musicgen_status(registry)
-    ui.caption(f"Music: default backend {registry.music_backend}; the arranger needs no weights. "
+    caption(f"Music: default backend {registry.music_backend}; the arranger needs no weights. "
                f"MusicGen model {music['model']}: {'available' if music['available'] else 'not available'} "
                f"({music['note']}).")
 except ConfigError as error:
-    ui.error_box(f"The model registry could not be read: {error}. Fix config/models.toml and reload.")
+    error_box(f"The model registry could not be read: {error}. Fix config/models.toml and reload.")

@@ -29,16 +29,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from songgen_core.song_record import SongRecord, new_song_id  # noqa: E402
 from songgen_core.store import FeedbackStore  # noqa: E402
 
-INFO = {"created_at": "2026-01-01T00:00:00+00:00", "genre": "rock", "title": "Bench", "artist": "",
-        "opening_line": "first line", "lyrics": {"parameters": {"seed": 1}, "model": "models/lyrics"},
-        "music": {"parameters": {"backend": "arranger"}, "model": "arranger-v1"}}
+
+def bench_song() -> SongRecord:
+    return SongRecord(id=new_song_id(), created_at="2026-01-01T00:00:00+00:00", genre="rock", title="Bench", artist="",
+                      opening_line="first line", lyrics="la la", lyrics_model="models/lyrics", lyrics_params={"seed": 1},
+                      music_backend="arranger", music_model="arranger-v1", music_params={"backend": "arranger"})
 
 
 def run(path: Path, writers: int, per_writer: int, tag: str) -> dict:
     """`writers` threads write `per_writer` ratings each; return figures."""
-    song = FeedbackStore(path).add_song(INFO, "la la", None)
+    song = FeedbackStore(path).add_song(bench_song())
     barrier = threading.Barrier(writers)
     latencies: list[float] = []
     errors: list[str] = []

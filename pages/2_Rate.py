@@ -9,21 +9,31 @@ callback with the id of the song the form was drawn for, so it can never land on
 import pandas as pd
 import streamlit as st
 
-from songgen_app import ui
+from songgen_app.rating_charts import aggregate_chart, aggregate_frame
+from songgen_app.resources import feedback_store
+from songgen_app.song_view import (
+    lyrics_box,
+    picked_song,
+    song_details,
+    song_label,
+    song_media,
+    song_name,
+)
+from songgen_app.text import error_box, heading, success_box, warning_box
 from songgen_core import paths
 from songgen_core.errors import InvalidRequestError
-from songgen_core.store import AGGREGATE_BY, MIN_INTERVAL_COUNT, StoreError, TARGETS
+from songgen_core.store import AGGREGATE_BY, MIN_INTERVAL_COUNT, TARGETS, StoreError
 
 st.set_page_config(page_title="Rate · SongGen Studio", page_icon="⭐", layout="wide")
 st.title("Rate songs")
-store = ui.feedback_store()
+store = feedback_store()
 data_dir = paths.data_dir()
 state = st.session_state
 BY_LABELS = {"genre": "Genre", "lyrics_model": "Lyrics model", "music_backend": "Music backend"}
 
 
 def on_pick(names: dict[str, str]):
-    picked = ui.picked_song(state.rate_song, names)
+    picked = picked_song(state.rate_song, names)
     if picked is not None:
         state.rate_current = picked
 
@@ -63,7 +73,7 @@ def on_save(song_id: str, current: dict):
 try:
     songs = store.list_songs(unrated_first=True, limit=None)
 except StoreError as error:
-    ui.error_box(f"The feedback database could not be read: {error}")
+    error_box(f"The feedback database could not be read: {error}")
     st.stop()
 
 # --------------------------------------------------------------------------- rate one song
@@ -80,14 +90,14 @@ else:
     song = by_id[song_id]
     state.rate_song = song_id  # the picker shows the page's song, under its current label
     picker, next_col = st.columns([5, 1], vertical_alignment="bottom")
-    picker.selectbox("Song (unrated first)", list(by_id), format_func=lambda i: ui.song_label(by_id[i]),
-                     key="rate_song", on_change=on_pick, args=({ui.song_name(s): s["id"] for s in songs},))
+    picker.selectbox("Song (unrated first)", list(by_id), format_func=lambda i: song_label(by_id[i]),
+                     key="rate_song", on_change=on_pick, args=({song_name(s): s["id"] for s in songs},))
     next_col.button("Next unrated", key="rate_next", on_click=on_next, args=(song_id, unrated),
                     disabled=not [i for i in unrated if i != song_id], width="stretch")
-    ui.heading(song.get("title") or "(untitled)")
-    ui.song_details(song)
-    ui.lyrics_box(song["lyrics"])
-    ui.song_media(song, data_dir, key=f"rate-{song_id}")
+    heading(song.get("title") or "(untitled)")
+    song_details(song)
+    lyrics_box(song["lyrics"])
+    song_media(song, data_dir, key=f"rate-{song_id}")
 
     current = {"lyrics": song["lyrics_rating"], "music": song["music_rating"]}
     with st.form(f"rate_form_{song_id}"):
@@ -100,7 +110,7 @@ else:
         st.form_submit_button("Save rating", type="primary", on_click=on_save, args=(song_id, current))
     notice = state.get("rate_notice")
     if notice and notice[0] == song_id:
-        getattr(ui, {"success": "success_box", "warning": "warning_box", "error": "error_box"}[notice[1]])(notice[2])
+        {"success": success_box, "warning": warning_box, "error": error_box}[notice[1]](notice[2])
 
     history = store.ratings_for(song_id)
     if history:
@@ -120,8 +130,8 @@ for by, tab in zip(AGGREGATE_BY, st.tabs([BY_LABELS[by] for by in AGGREGATE_BY])
             if not rows:
                 st.caption(f"No {target} ratings yet.")
                 continue
-            frame = ui.aggregate_frame(rows, by)
-            st.altair_chart(ui.aggregate_chart(frame, f"{target.capitalize()} by {BY_LABELS[by].lower()}",
+            frame = aggregate_frame(rows, by)
+            st.altair_chart(aggregate_chart(frame, f"{target.capitalize()} by {BY_LABELS[by].lower()}",
                                                BY_LABELS[by], f"{target} score"), width="stretch")
             st.dataframe(frame[["group", "count", "mean", "interval", "ci_low", "ci_high"]], hide_index=True)
 

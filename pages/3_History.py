@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from songgen_app import ui
+from songgen_app.resources import feedback_store
+from songgen_app.song_view import lyrics_box, song_details, song_label, song_media
+from songgen_app.text import error_box, heading
 from songgen_core import paths
 from songgen_core.errors import InvalidRequestError
 from songgen_core.songs import delete_song
@@ -11,7 +13,7 @@ from songgen_core.store import StoreError
 
 st.set_page_config(page_title="History · SongGen Studio", page_icon="🗂️", layout="wide")
 st.title("History")
-store = ui.feedback_store()
+store = feedback_store()
 data_dir = paths.data_dir()
 state = st.session_state
 ANY = "(any)"
@@ -20,7 +22,7 @@ KEEP, REMOVE = "keep", "remove"
 try:
     everything = store.list_songs(limit=None)
 except StoreError as error:
-    ui.error_box(f"The feedback database could not be read: {error}")
+    error_box(f"The feedback database could not be read: {error}")
     st.stop()
 
 if "history_notice" in state:
@@ -43,7 +45,7 @@ try:
                              limit=None)
 except InvalidRequestError as error:
     with search_col:
-        ui.error_box(error.message)
+        error_box(error.message)
     songs = []
 
 st.caption(f"{len(songs)} of {len(everything)} songs")
@@ -60,12 +62,12 @@ table = pd.DataFrame([{
 st.dataframe(table, hide_index=True, column_config={"mean ★": st.column_config.NumberColumn(format="%.1f")})
 
 by_id = {song["id"]: song for song in songs}
-song_id = st.selectbox("Song", list(by_id), format_func=lambda i: ui.song_label(by_id[i]), key="history_song")
+song_id = st.selectbox("Song", list(by_id), format_func=lambda i: song_label(by_id[i]), key="history_song")
 song = by_id[song_id]
-ui.heading(song.get("title") or "(untitled)")
-ui.song_details(song)
-ui.lyrics_box(song["lyrics"])
-ui.song_media(song, data_dir, key=f"history-{song_id}")
+heading(song.get("title") or "(untitled)")
+song_details(song)
+lyrics_box(song["lyrics"])
+song_media(song, data_dir, key=f"history-{song_id}")
 
 # Delete: ask first, with an explicit choice about the ratings.
 if state.get("history_confirm") != song_id:
@@ -82,7 +84,7 @@ else:
         try:
             delete_song(store, song_id, keep_ratings=choice == KEEP, data_dir=data_dir)
         except StoreError as error:
-            ui.error_box(f"The song could not be deleted: {error}")
+            error_box(f"The song could not be deleted: {error}")
         else:
             state.pop("history_confirm", None)
             state.pop("history_song", None)

@@ -5,11 +5,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from songgen_app import ui
+from songgen_app.tables import MAX_COLUMN_PX, text_width, whole_text_columns
+from songgen_app.text import caption, error_box, markdown_literal
 from songgen_core import paths
 from songgen_core.errors import ConfigError
 from songgen_core.registry import load_registry
-from songgen_core.text import markdown_literal
 from training.runs import latest_runs, list_runs
 
 st.set_page_config(page_title="Training · SongGen Studio", page_icon="📈", layout="wide")
@@ -37,12 +37,12 @@ def _ppl(value) -> str:
 # --------------------------------------------------------------------------- the runs
 
 if not runs:
-    ui.caption(f"Runs folder: {runs_dir} (set SONGGEN_RUNS to read another).")
+    caption(f"Runs folder: {runs_dir} (set SONGGEN_RUNS to read another).")
     st.info("No training runs yet. Fine-tune a genre on the bundled SAMPLE to make one (a few minutes on a CPU); "
             "its log appears here and the trained model then serves the genre:")
     st.code(HOW_TO, language="bash")
 else:
-    ui.caption(f"{len(runs)} run(s) in {runs_dir} (set SONGGEN_RUNS to read another). Runs trained on the bundled "
+    caption(f"{len(runs)} run(s) in {runs_dir} (set SONGGEN_RUNS to read another). Runs trained on the bundled "
                "SAMPLE are marked SAMPLE: their losses show the pipeline works, not the quality of a full run.")
     genres = sorted({run.genre for run in runs})
     genre = st.selectbox("Genre", genres, key="training_genre")
@@ -76,7 +76,7 @@ else:
             chart = alt.Chart(frame).mark_line(point=True).encode(
                 x=alt.X("step:Q", title="step"),
                 y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=False)),
-                color=alt.Color("run:N", title="run", legend=alt.Legend(labelLimit=ui.MAX_COLUMN_PX)),
+                color=alt.Color("run:N", title="run", legend=alt.Legend(labelLimit=MAX_COLUMN_PX)),
                 strokeDash=alt.StrokeDash("split:N", title="split", sort=["train", "eval"],
                                           legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2, symbolSize=400,
                                                             symbolStrokeColor="gray", symbolFillColor="gray")),
@@ -96,7 +96,7 @@ else:
             keys += [k for k in run.hyperparameters if k not in keys]
         table = pd.DataFrame({label_of[run.label]: [_shown(run.hyperparameters.get(k)) for k in keys] for run in selected},
                              index=pd.Index(keys, name="hyperparameter"))
-        st.dataframe(table, column_config=ui.whole_text_columns(table, *table.columns, index=True))
+        st.dataframe(table, column_config=whole_text_columns(table, *table.columns, index=True))
 
     st.subheader("All runs")
     summary = pd.DataFrame([{
@@ -106,11 +106,11 @@ else:
         "perplexity": run.perplexity, "finished": _shown(run.finished),
     } for run in runs])
     st.dataframe(summary, hide_index=True, column_config={
-        **ui.whole_text_columns(summary, "run", "base", "trained", "finished"),
+        **whole_text_columns(summary, "run", "base", "trained", "finished"),
         # Thousands separators; each number column as wide as its header.
-        "trainable parameters": st.column_config.NumberColumn(format="localized", width=ui.text_width(["trainable parameters"])),
-        "final eval loss": st.column_config.NumberColumn(format="%.4f", width=ui.text_width(["final eval loss"])),
-        "perplexity": st.column_config.NumberColumn(format="%.2f", width=ui.text_width(["perplexity"])),
+        "trainable parameters": st.column_config.NumberColumn(format="localized", width=text_width(["trainable parameters"])),
+        "final eval loss": st.column_config.NumberColumn(format="%.4f", width=text_width(["final eval loss"])),
+        "perplexity": st.column_config.NumberColumn(format="%.2f", width=text_width(["perplexity"])),
     })
 
 # --------------------------------------------------------------------------- what each genre serves
@@ -119,7 +119,7 @@ st.subheader("What each genre serves now")
 try:
     registry = load_registry()
 except ConfigError as error:
-    ui.error_box(f"The model registry could not be read: {error}. Fix config/models.toml and reload.")
+    error_box(f"The model registry could not be read: {error}. Fix config/models.toml and reload.")
 else:
     serving = pd.DataFrame([{
         "genre": g,

@@ -11,9 +11,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from songgen_app import ui
+from songgen_app.text import caption, error_box, markdown_literal
 from songgen_core import paths
-from songgen_core.text import markdown_literal
 from training.data import DEFAULT_GENRES, SAMPLE_PATH, TAGS, DatasetError
 from training.source import resolve_source, studio_source
 from training.stats import dataset_stats
@@ -65,11 +64,11 @@ try:
     with st.spinner("Computing the statistics in one streaming pass (minutes for the full dataset; cached afterwards)…"):
         stats = _stats(key, dataset)
 except DatasetError as error:
-    ui.error_box(str(error))
+    error_box(str(error))
     st.stop()
 except (OSError, ValueError) as error:
     # The error's kind only: a parser's ValueError may quote the file.
-    ui.error_box(f"The dataset could not be read as a Genius CSV ({getattr(error, 'strerror', None) or type(error).__name__}).")
+    error_box(f"The dataset could not be read as a Genius CSV ({getattr(error, 'strerror', None) or type(error).__name__}).")
     st.stop()
 
 is_sample = choice == SOURCES[0] or bool(stats.get("sample"))
@@ -83,7 +82,7 @@ def titled(text: str) -> str:
 if is_sample:
     st.warning("SAMPLE: these are the statistics of the small bundled sample (made up in the Genius schema), "
                "not of the full dataset; the full dataset's counts are given above.")
-ui.caption(f"{LABEL}: {stats['dataset']['path']} · {stats['dataset']['rows']:,} rows")
+caption(f"{LABEL}: {stats['dataset']['path']} · {stats['dataset']['rows']:,} rows")
 genres = [g for g in stats["options"]["genres"]] or list(DEFAULT_GENRES)
 
 # --------------------------------------------------------------------------- genre balance
@@ -105,10 +104,10 @@ chart = alt.Chart(long).mark_bar().encode(
 ).properties(title=titled("songs per tag, before and after the English filter (chosen tags opaque)"))
 st.altair_chart(chart, width="stretch")
 st.dataframe(balance, hide_index=True)
-ui.caption(f"Chosen tags: {', '.join(genres)}. 'kept (cleaned)' is after the English filter, empty-lyrics and "
+caption(f"Chosen tags: {', '.join(genres)}. 'kept (cleaned)' is after the English filter, empty-lyrics and "
            "placeholder removal and de-duplication.")
 cleaning = stats["cleaning"]
-ui.caption(f"{LABEL} cleaning over all tags: {cleaning['rows']:,} rows; dropped {cleaning['dropped_language']:,} "
+caption(f"{LABEL} cleaning over all tags: {cleaning['rows']:,} rows; dropped {cleaning['dropped_language']:,} "
            f"not English, {cleaning['dropped_empty']:,} empty, {cleaning['dropped_placeholder']:,} placeholder, "
            f"{cleaning['dropped_duplicate']:,} duplicate; kept {cleaning['kept']:,}.")
 
@@ -120,7 +119,7 @@ splits = pd.DataFrame([{"tag": t, "train": stats["splits"][t]["train"], "test": 
 splits["test share"] = (splits["test"] / (splits["train"] + splits["test"]).where(lambda n: n > 0)).round(3)
 st.dataframe(splits, hide_index=True)
 chosen_splits = splits[splits["chosen"]]
-ui.caption(f"{LABEL} chosen tags together: {int(chosen_splits['train'].sum()):,} train and "
+caption(f"{LABEL} chosen tags together: {int(chosen_splits['train'].sum()):,} train and "
            f"{int(chosen_splits['test'].sum()):,} test songs (the split is a seeded hash of the song id, "
            "so no test song is ever in train).")
 
@@ -165,4 +164,4 @@ st.altair_chart(alt.Chart(lengths.dropna(subset=["mean words"])).mark_bar().enco
     tooltip=["tag", "songs", alt.Tooltip("mean words:Q", format=".0f"), "median words (≈):Q", "max words:Q"],
 ).properties(title=titled("mean words per song")), width="stretch")
 st.dataframe(lengths, hide_index=True)
-ui.caption(stats["notes"])
+caption(stats["notes"])

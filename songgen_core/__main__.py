@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Imported here so --help answers at once, before torch loads.
     from .lyrics import LyricsRequest
-    from .pipeline import create_song
+    from .songs import create_song
     from .registry import load_registry
 
     options = {}

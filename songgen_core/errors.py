@@ -36,3 +36,17 @@ class ModelUnavailableError(SongGenError):
 
 class ConfigError(SongGenError):
     """The model registry file is malformed."""
+
+
+class StoreError(SongGenError):
+    """The feedback store cannot do what was asked: an unknown or deleted song,
+    a file that is not a SongGen feedback database (or is from a newer SongGen),
+    or SQLite failing (disk full, locked past the busy timeout, ...)."""
+
+
+class UnknownSongError(StoreError):
+    """No song has this id."""
+
+    def __init__(self, song_id):
+        super().__init__(f"no song with id {song_id!r}")
+        self.song_id = song_id

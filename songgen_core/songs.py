@@ -1,34 +1,35 @@
-"""The songs the studio keeps: audio files on disk plus a row in the feedback store.
+"""Making a song: lyrics, then music from those lyrics, then its folder, and (in the studio)
+its row in the feedback store. The one home of it, for the CLI and the studio alike.
 
-    take = compose(lyrics, duration_s=20, backend="arranger")      # music for finished lyrics
-    song_id = save_song(lyrics, take.result, take.request, store, timings={"music_s": take.seconds})
-    newer = regenerate_music(song_id, store)                       # another take: a new version
+    song = create_song(request, "out/highway")                    # the CLI: a folder, no store
+    take = compose(lyrics, duration_s=None)                       # the studio: music for lyrics...
+    song_id = save_song(lyrics, take, store)                      # ...kept as files and a row
+    song_id = make_music(lyrics, store, backend="arranger")       # both, the Generate page's one call
+    newer = regenerate_music(song_id, store)                      # another take: a new version
+
+A song has one shape from the moment it is made: a `SongRecord` (song_record.py), written
+as its folder's song.json (song_folder.py) and as its row (store/).
 
 Where things go
 ---------------
-`<data_dir>/songs/<song_id>/` holds lyrics.txt, song.wav, song.mp3, song.mid
-(arranger only) and song.json, written by `pipeline.write_song_folder`: into a
-temporary folder beside it, moved into place only when complete. The row is
-added to the store after the folder is in place (with the same id); if adding
-it fails, the folder is removed again. So a failure leaves no row without its
-files and never touches earlier songs. (A crash between the two steps can leave
-a folder without a row; it is harmless and never listed.) `data_dir` is
-`paths.data_dir()` (`SONGGEN_DATA`, else `<project root>/data`).
+The studio keeps `<data_dir>/songs/<song_id>/` (`song_folder.studio_folder`), built beside
+its place and moved in only when complete. The row is added after the folder is in place
+(with the same id); if adding it fails, the folder is removed again. So a failure leaves no
+row without its files and never touches earlier songs. (A crash between the two steps can
+leave a folder without a row; it is harmless and never listed.)
 
 Versions: regenerating music makes a new song
 ---------------------------------------------
-Regenerating the music of a song never changes that song: it adds a new song
-(new id, folder and row) with the same lyrics and lyrics parameters and the new
-music, and records where it came from in its song.json (`info["version_of"]`:
-the id of the song it was made from; `info["version"]`: 1 for a first take, then
-2, 3, ...). Ratings stay with the song that was rated: a music rating judges one
-take's audio, and a lyrics rating stays with the song it was given on (the new
-version starts unrated, so it gets its own, comparable ratings). Nothing is
+Regenerating the music of a song never changes that song: it adds a new song (new id,
+folder and row) with the same lyrics and lyrics parameters and the new music, and records
+where it came from in its song.json (`version_of`: the id of the song it was made from;
+`version`: 1 for a first take, then 2, 3, ...). Ratings stay with the song that was rated:
+a music rating judges one take's audio, and a new version starts unrated. Nothing is
 overwritten, so no rating ever ends up attached to audio it did not judge.
 
-Deleting (`delete_song`): with `keep_ratings=True` the song is hidden in the
-store and its folder is kept, so its ratings still point at what was rated;
-with `keep_ratings=False` the row, its ratings and its folder are removed.
+Deleting (`delete_song`): with `keep_ratings=True` the song is hidden in the store and its
+folder is kept, so its ratings still point at what was rated; with `keep_ratings=False`
+the row, its ratings and its folder are removed.
 """
 
 from __future__ import annotations
@@ -38,37 +39,26 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .audio import read_audio
+from .errors import InvalidRequestError
 from .files import atomic_write_bytes
-from .errors import InvalidRequestError, SongGenError
-from .lyrics import LyricsRequest, LyricsResult
+from .lyrics import LyricsRequest, LyricsResult, generate_lyrics, stream_lyrics
 from .music.generate import generate_music
 from .music.request import MusicRequest, MusicResult, ProgressCallback
-from .pipeline import music_options_for, music_request_for, song_info, write_json, write_song_folder
-from .paths import data_dir as paths_data_dir
+from .paths import data_dir as default_data_dir
 from .registry import Registry, load_registry
-from .store import SONG_ID, FeedbackStore, StoreError, new_song_id
+from .song_folder import studio_folder, write_song_folder
+from .song_record import SongRecord, lyrics_result, new_song_id
+from .store import FeedbackStore, StoreError
 
 MELODY_SUFFIXES = (".wav", ".mp3", ".flac", ".ogg")
 MAX_MELODY_BYTES = 50 * 2**20
-# kind -> (file name, MIME type, download suffix)
-SONG_FILES = {
-    "mp3": ("song.mp3", "audio/mpeg", ".mp3"),
-    "wav": ("song.wav", "audio/wav", ".wav"),
-    "midi": ("song.mid", "audio/midi", ".mid"),
-    "lyrics": ("lyrics.txt", "text/plain", ".txt"),
-}
-
-
-def song_folder(song_id: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """`<data_dir>/songs/<song_id>`. Raises `InvalidRequestError` for a malformed id
-    (so an id can never name a path outside the songs folder)."""
-    if not isinstance(song_id, str) or not SONG_ID.match(song_id):
-        raise InvalidRequestError("song_id", "must be 32 lowercase hexadecimal digits")
-    return Path(data_dir or paths_data_dir()) / "songs" / song_id
+# progress(stage, fraction, message); stage is "lyrics", "music" or "files"
+SongProgress = Callable[[str, float, str], None]
 
 
 @dataclass
@@ -80,98 +70,180 @@ class MusicTake:
     seconds: float
 
 
-def compose(lyrics: LyricsResult, *, duration_s: float | None = None, backend: str | None = None, seed: int | None = None,
-            options: dict | None = None, registry: Registry | None = None,
-            progress: ProgressCallback | None = None) -> MusicTake:
-    """Music for finished lyrics. `duration_s` None (the default) is the whole song;
-    `backend` defaults to the registry's, `seed` to the lyrics seed, and the
-    musicgen model to the registry's.
+@dataclass
+class Song:
+    """A song written to a folder by `create_song`."""
+
+    lyrics: LyricsResult
+    music: MusicResult
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    record: SongRecord | None = None
+
+    @property
+    def info(self) -> dict:
+        """Its song.json."""
+        return self.record.info
+
+
+def music_options_for(backend: str, options: dict | None, registry: Registry) -> dict:
+    """The backend options to use, checked: for `musicgen` the registry's model unless one
+    is given. Raises `InvalidRequestError` naming a bad option."""
+    options = dict(options or {})
+    if backend == "musicgen":
+        from .music.musicgen import parse_options
+
+        options.setdefault("model", registry.musicgen_model)
+        parse_options(options)
+    return options
+
+
+def music_request_for(lyrics: LyricsResult, duration_s: float | None, backend: str, seed: int | None,
+                      options: dict | None, vocals: str = "none", voice: str | None = None) -> MusicRequest:
+    """The music request that goes with finished lyrics (seed defaults to the lyrics seed;
+    duration_s None is the whole song). Raises `InvalidRequestError` on bad input."""
+    return MusicRequest(genre=lyrics.request.genre, lyrics=lyrics.text, duration_s=duration_s,
+                        seed=lyrics.seed if seed is None else seed, backend=backend, options=options or {},
+                        vocals=vocals, voice=voice)
+
+
+def compose(lyrics: LyricsResult, *, duration_s: float | None = None, backend: str | None = None,
+            seed: int | None = None, options: dict | None = None, registry: Registry | None = None,
+            progress: ProgressCallback | None = None, vocals: str = "none", voice: str | None = None) -> MusicTake:
+    """Music for finished lyrics. `duration_s` None is the whole song; `backend` defaults to
+    the registry's, `seed` to the lyrics seed, and the musicgen model to the registry's.
 
     Raises `InvalidRequestError` (bad duration, backend or option, naming the field),
     `ModelUnavailableError` (a MusicGen model that cannot be loaded), `SongGenError`.
     """
     registry = registry or load_registry()
     backend = backend or registry.music_backend
-    request = music_request_for(lyrics, duration_s, backend, seed, music_options_for(backend, options, registry))
+    options = music_options_for(backend, options, registry)
+    request = music_request_for(lyrics, duration_s, backend, seed, options, vocals, voice)
     started = time.perf_counter()
     result = generate_music(request, progress)
     return MusicTake(request, result, time.perf_counter() - started)
 
 
-def save_song(lyrics: LyricsResult, music: MusicResult, music_request: MusicRequest, store: FeedbackStore,
-              data_dir: str | os.PathLike | None = None, *, timings: dict | None = None,
-              version_of: str | None = None, version: int = 1) -> str:
-    """Write the song's files into `<data_dir>/songs/<id>/` and add its row; return the id.
+def create_song(lyrics_request: LyricsRequest, out_dir: str | Path, *, duration_s: float | None = None,
+                music_backend: str | None = None, music_seed: int | None = None, music_options: dict | None = None,
+                registry: Registry | None = None, overwrite: bool = False, progress: SongProgress | None = None,
+                on_lyrics_piece: Callable[[str], None] | None = None, vocals: str = "none", voice: str | None = None,
+                stems: bool = False) -> Song:
+    """Write lyrics.txt, song.wav, song.mp3, song.mid (arranger) and song.json into `out_dir`.
 
-    `timings` may give `lyrics_s` (default: the lyrics' own generation time) and
-    `music_s`; `files_s` and `total_s` are added. `version_of`/`version` mark a
-    regenerated take (see the module notes). Raises `InvalidRequestError` on bad
-    audio, `StoreError` when the store fails, `OSError` when the files cannot be
-    written; in every case nothing of this song is left behind.
+    `duration_s` None (the default) makes the whole song: every line sung, with an intro and
+    an outro; a number of seconds fits the song to that length. `vocals="guide"` sings the
+    lyrics over the arranger's melody with `voice`; where the voice cannot sing on this
+    machine the song is made without vocals and song.json says why (music.info.vocals.error).
+    `stems` also writes stems/<part>.wav and stems.zip (arranger only).
+
+    Raises `InvalidRequestError` (bad input, or `out_dir` not empty without `overwrite`),
+    `UnknownGenreError`, `ModelUnavailableError`. Every input is checked before any model runs.
+    """
+    from .song_folder import check_target
+
+    progress = progress or (lambda stage, fraction, message: None)
+    registry = registry or load_registry()
+    registry.lyrics_source(lyrics_request.genre)  # unknown genre: fail before any work
+    backend = music_backend or registry.music_backend
+    options = music_options_for(backend, music_options, registry)  # a typo fails now, not after the lyrics
+    if stems:
+        if backend != "arranger":
+            raise InvalidRequestError("stems", f"stems are made by the arranger backend only, not {backend}")
+        options["stems"] = True
+    # The music side is checked now too, with placeholder lyrics.
+    MusicRequest(genre=lyrics_request.genre, lyrics="", duration_s=duration_s, seed=music_seed, backend=backend,
+                 options=options, vocals=vocals, voice=voice)
+    target = Path(out_dir)
+    check_target(target, overwrite)
+
+    started = time.perf_counter()
+    progress("lyrics", 0.0, "writing lyrics")
+    if on_lyrics_piece is None:
+        lyrics = generate_lyrics(lyrics_request, registry)
+    else:
+        stream = stream_lyrics(lyrics_request, registry)
+        for piece in stream:
+            on_lyrics_piece(piece)
+        lyrics = stream.result
+    progress("lyrics", 1.0, "lyrics written")
+    lyrics_s = time.perf_counter() - started
+
+    take = compose(lyrics, duration_s=duration_s, backend=backend, seed=music_seed, options=options,
+                   registry=registry, progress=lambda fraction, message: progress("music", fraction, message),
+                   vocals=vocals, voice=voice)
+    progress("files", 0.0, "writing files")
+    record = SongRecord.made(lyrics, take.request, take.result,
+                             timings={"lyrics_s": round(lyrics_s, 3), "music_s": round(take.seconds, 3)})
+    record, files = write_song_folder(target, record, take.result, overwrite=overwrite)
+    progress("files", 1.0, "done")
+    return Song(lyrics, take.result, target, files, record)
+
+
+def save_song(lyrics: LyricsResult, take: MusicTake, store: FeedbackStore, data_dir: str | os.PathLike | None = None,
+              *, version_of: str | None = None, version: int = 1) -> str:
+    """Keep a song the studio made: its files in `<data_dir>/songs/<id>/` and its row in
+    `store`; return the id. Timings: the lyrics' own generation time, the take's seconds,
+    and the files'. `version_of`/`version` mark a regenerated take (see the module notes).
+
+    Raises `InvalidRequestError` on bad audio, `StoreError` when the store fails, `OSError`
+    when the files cannot be written; in every case nothing of this song is left behind.
     """
     song_id = new_song_id()
-    folder = song_folder(song_id, data_dir)
-    info = song_info(lyrics, music_request, music)
-    given = dict(timings or {})
-    lyrics_s = given.get("lyrics_s", lyrics.timings.get("generate_s"))
-    music_s = given.get("music_s")
-    info["id"] = song_id
-    info["version"] = int(version)
-    info["version_of"] = version_of
-    started = time.perf_counter()
-    write_song_folder(folder, lyrics, music, info)
+    folder = studio_folder(song_id, data_dir)
+    record = SongRecord.made(lyrics, take.request, take.result, song_id=song_id, folder=str(folder), version=version,
+                             version_of=version_of,
+                             timings={"lyrics_s": _round(lyrics.timings.get("generate_s")), "music_s": _round(take.seconds)})
+    record, _files = write_song_folder(folder, record, take.result)
     try:
-        files_s = time.perf_counter() - started
-        info["timings"] = {
-            "lyrics_s": _round(lyrics_s),
-            "music_s": _round(music_s),
-            "files_s": round(files_s, 3),
-            "total_s": round(sum(x for x in (lyrics_s, music_s, files_s) if x is not None), 3),
-        }
-        write_json(folder / "song.json", info)
-        store.add_song(info, lyrics.text, folder, song_id=song_id)
+        store.add_song(record)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return song_id
+    return record.id
 
 
-def lyrics_from_song(song: dict) -> LyricsResult:
-    """The `LyricsResult` a stored song was made with (from its song.json `info`).
+def make_music(lyrics: LyricsResult, store: FeedbackStore, *, duration_s: float | None = None,
+               backend: str | None = None, melody: tuple[bytes, str] | None = None, regenerate_from: str | None = None,
+               registry: Registry | None = None, data_dir: str | os.PathLike | None = None,
+               progress: ProgressCallback | None = None) -> str:
+    """Compose music for `lyrics` and keep the song (files and row), or, with
+    `regenerate_from`, a new version of that song; return the new song's id. `melody`
+    (bytes, file name) is an uploaded reference melody for a MusicGen-melody model.
 
-    Raises `SongGenError` when the stored information is incomplete.
+    Raises as `compose`, `save_song`, `regenerate_music` and `save_melody`.
     """
-    info = song.get("info") or {}
-    section = info.get("lyrics") or {}
-    try:
-        request = LyricsRequest(**section["parameters"])
-        return LyricsResult(
-            text=song["lyrics"], request=request, seed=section["parameters"]["seed"],
-            model_source=section["model"], model_description=section.get("model_description", ""),
-            few_shot=bool(section.get("few_shot")), ended_by=section.get("ended_by", ""),
-            prompt_tokens=int(section.get("prompt_tokens") or 0), new_tokens=int(section.get("new_tokens") or 0),
-            timings=dict(section.get("timings") or {}),
-        )
-    except (KeyError, TypeError, InvalidRequestError) as error:
-        raise SongGenError(f"song {song.get('id')!r} lacks the lyrics parameters it was made with ({error})") from error
+    registry = registry or load_registry()
+    backend = backend or registry.music_backend
+    options = {}
+    if backend == "musicgen" and melody is not None:
+        options["melody_path"] = str(save_melody(melody[0], melody[1], data_dir))
+    if regenerate_from is not None:
+        return regenerate_music(regenerate_from, store, duration_s=duration_s, backend=backend,
+                                options=options or None, registry=registry, data_dir=data_dir, progress=progress)
+    take = compose(lyrics, duration_s=duration_s, backend=backend, options=options, registry=registry, progress=progress)
+    if progress is not None:
+        progress(1.0, "saving the song")
+    return save_song(lyrics, take, store, data_dir)
 
 
 def regenerate_music(song_id: str, store: FeedbackStore, *, duration_s: float | None = None,
                      backend: str | None = None, seed: int | None = None, options: dict | None = None,
                      registry: Registry | None = None, data_dir: str | os.PathLike | None = None,
                      progress: ProgressCallback | None = None) -> str:
-    """New music for the lyrics of song `song_id`, saved as a new song (a new
-    version); returns the new id. The old song and its ratings are not touched.
+    """New music for the lyrics of song `song_id`, kept as a new song (a new version);
+    returns the new id. The old song and its ratings are not touched.
 
-    Duration, backend and options default to the old song's; `seed` defaults to
-    a new random one (the same seed would give the same arranger audio).
-    Raises `UnknownSongError`, `StoreError` (a deleted song), and whatever
-    `compose` and `save_song` raise.
+    Duration, backend and options default to the old song's; `seed` defaults to a new
+    random one (the same seed would give the same arranger audio). Raises
+    `UnknownSongError`, `StoreError` (a deleted song), and whatever `compose` and
+    `save_song` raise.
     """
     song = store.get_song(song_id)
     if song.get("deleted_at"):
         raise StoreError(f"song {song_id!r} was deleted; its music cannot be regenerated")
-    lyrics = lyrics_from_song(song)
+    lyrics = lyrics_result(song)
     previous = song.get("music_params") or {}
     backend = backend or previous.get("backend")
     if options is None:
@@ -181,28 +253,11 @@ def regenerate_music(song_id: str, store: FeedbackStore, *, duration_s: float | 
         # A song made whole (duration_s null) is regenerated whole; songs from before the
         # whole-song default recorded a number and keep it.
         duration_s=duration_s if duration_s is not None else previous.get("duration_s"),
-        backend=backend,
-        seed=secrets.randbelow(2**32) if seed is None else seed,
-        options=options,
-        registry=registry,
-        progress=progress,
+        backend=backend, seed=secrets.randbelow(2**32) if seed is None else seed, options=options,
+        registry=registry, progress=progress,
     )
     version = int((song.get("info") or {}).get("version") or 1) + 1
-    return save_song(lyrics, take.result, take.request, store, data_dir,
-                     timings={"music_s": take.seconds}, version_of=song_id, version=version)
-
-
-def song_files(song: dict, data_dir: str | os.PathLike | None = None) -> dict[str, Path]:
-    """The files of a stored song that exist on disk, by kind (mp3, wav, midi, lyrics)."""
-    folder = Path(song["folder"]) if song.get("folder") else None
-    if folder is None or not folder.is_dir():
-        folder = song_folder(song["id"], data_dir)
-    found = {}
-    for kind, (name, _mime, _suffix) in SONG_FILES.items():
-        path = folder / name
-        if path.is_file():
-            found[kind] = path
-    return found
+    return save_song(lyrics, take, store, data_dir, version_of=song_id, version=version)
 
 
 def delete_song(store: FeedbackStore, song_id: str, keep_ratings: bool,
@@ -212,8 +267,7 @@ def delete_song(store: FeedbackStore, song_id: str, keep_ratings: bool,
     song = store.get_song(song_id)
     store.delete_song(song_id, keep_ratings)
     if not keep_ratings:
-        folder = song_folder(song_id, data_dir)
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(studio_folder(song_id, data_dir), ignore_errors=True)
         recorded = Path(song["folder"]) if song.get("folder") else None
         # Only ever remove a folder named after this song, never an arbitrary recorded path.
         if recorded is not None and recorded.name == song_id and recorded.parent.name == "songs":
@@ -221,12 +275,12 @@ def delete_song(store: FeedbackStore, song_id: str, keep_ratings: bool,
 
 
 def save_melody(data: bytes, filename: str, data_dir: str | os.PathLike | None = None) -> Path:
-    """Keep an uploaded reference melody as `<data_dir>/melodies/<hash><suffix>` and
-    return its path (the same upload gives the same path, so a song's recorded
-    `melody_path` stays valid for regenerating it).
+    """Keep an uploaded reference melody as `<data_dir>/melodies/<hash><suffix>` and return its
+    path (the same upload gives the same path, so a song's recorded `melody_path` stays valid
+    for regenerating it).
 
-    Raises `InvalidRequestError` (field `melody`) for an unsupported file type,
-    an empty or over-large file, or one that cannot be read as audio.
+    Raises `InvalidRequestError` (field `melody`) for an unsupported file type, an empty or
+    over-large file, or one that cannot be read as audio.
     """
     suffix = Path(str(filename or "")).suffix.lower()
     if suffix not in MELODY_SUFFIXES:
@@ -235,7 +289,7 @@ def save_melody(data: bytes, filename: str, data_dir: str | os.PathLike | None =
         raise InvalidRequestError("melody", "the file is empty")
     if len(data) > MAX_MELODY_BYTES:
         raise InvalidRequestError("melody", f"the file is larger than {MAX_MELODY_BYTES // 2**20} MB")
-    folder = Path(data_dir or paths_data_dir()) / "melodies"
+    folder = Path(data_dir or default_data_dir()) / "melodies"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(bytes(data)).hexdigest()[:24]}{suffix}"
     if not path.is_file():

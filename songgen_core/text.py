@@ -31,20 +31,3 @@ def check_text(field: str, value, *, max_chars: int, allow_newlines: bool = Fals
         what = "line breaks" if bad.group() == "\n" else f"control characters (such as {bad.group()!r})"
         raise InvalidRequestError(field, f"must not contain {what}")
     return value
-
-
-# Every ASCII punctuation character may be backslash-escaped in CommonMark. Escaping the
-# colon is enough to keep Streamlit's own syntax (":red[...]", ":material/x:", emoji
-# shortcodes) from forming: it is parsed from the Markdown source, where an escaped colon
-# is no longer one (checked in a browser with Streamlit 1.67), so no invisible character
-# is needed, and text copied from the page is the text itself. A newline becomes a hard
-# line break. Character by character, so it can be applied to streamed pieces one at a time.
-_MARKDOWN_LITERAL = str.maketrans(
-    {**{c: "\\" + c for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}, "\n": "  \n", "\t": " "}
-)
-
-
-def markdown_literal(text: str) -> str:
-    """`text` as Markdown that displays as exactly that text: no HTML, links,
-    emphasis, headings, math or Streamlit directives; line breaks kept."""
-    return str(text).translate(_MARKDOWN_LITERAL)

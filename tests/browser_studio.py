@@ -218,7 +218,8 @@ def generate_timed(page, opening: str) -> dict:
 def compose_music(page) -> object:
     """Continue to music with the arranger at the shortest duration (5 s); wait for the player."""
     page.get_by_role("button", name="Continue to music").click()
-    duration = page.locator(".st-key-gen_duration input[type=range]")
+    page.locator(".st-key-gen_length").get_by_text("Seconds").click()  # instead of the whole song
+    duration = page.locator(".st-key-gen_duration input[type=range]:not([disabled])")
     duration.wait_for(state="attached")
     duration.focus()
     page.keyboard.press("Home")  # the slider's minimum

@@ -60,7 +60,7 @@ def make_song(studio: Studio, title: str, genre: str = "rock", seed: int = 1, ar
     lyrics = generate_lyrics(LyricsRequest(genre=genre, title=title, artist=artist, opening_line="Neon rain on the avenue",
                                            seed=seed, max_words=30), registry)
     take = compose(lyrics, duration_s=2.0, backend="arranger", registry=registry)
-    return save_song(lyrics, take.result, take.request, studio.store, studio.data, timings={"music_s": take.seconds})
+    return save_song(lyrics, take, studio.store, studio.data)
 
 
 def button(at: AppTest, label: str):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from songgen_core.text import markdown_literal
+from songgen_app.text import markdown_literal
 from studio_app import button, errors_shown, make_song, make_studio, markdown_texts, open_page, shown
 
 PAGE = "pages/1_Generate.py"
@@ -39,6 +39,7 @@ def test_generate_lyrics_then_music_saves_the_song(studio):
     assert studio.store.counts()["songs"] == 0  # lyrics alone are not a song yet
 
     at = button(at, "Continue to music").click().run()
+    at.radio(key="gen_length").set_value("Seconds").run()
     at.slider(key="gen_duration").set_value(5)
     at = button(at, "Compose music").click().run()
     assert not at.exception and not at.error
@@ -87,6 +88,7 @@ def test_html_and_markdown_in_inputs_are_shown_literally(studio):
     for text in markdown_texts(at):
         assert "<script>" not in text and "<b>" not in text and "**Bold**" not in text and ":fire:" not in text
     at = button(at, "Continue to music").click().run()
+    at.radio(key="gen_length").set_value("Seconds").run()
     at.slider(key="gen_duration").set_value(5)
     at = button(at, "Compose music").click().run()
     [song] = studio.store.list_songs()
@@ -138,6 +140,7 @@ def test_a_failed_music_generation_leaves_earlier_songs_untouched(tmp_path, monk
     at = fill(open_page(PAGE))
     at = button(at, "Continue to music").click().run()
     assert at.radio(key="gen_backend").value == "musicgen"
+    at.radio(key="gen_length").set_value("Seconds").run()
     at.slider(key="gen_duration").set_value(5)
     at = button(at, "Compose music").click().run()
     assert not at.exception and not at.get("audio")
@@ -165,6 +168,7 @@ def test_musicgen_melody_with_an_uploaded_reference_melody(tmp_path, monkeypatch
     assert at.radio(key="gen_backend").options == ["MusicGen", "Arranger (MIDI band, no weights)"]
     tune = 0.5 * np.sin(2 * np.pi * 220 * np.arange(3200) / 1600).astype(np.float32)
     at.file_uploader(key="gen_melody").upload("tune.wav", wav_bytes(tune, 1600), "audio/wav")
+    at.radio(key="gen_length").set_value("Seconds").run()
     at.slider(key="gen_duration").set_value(5)
     at = button(at, "Compose music").click().run()
     assert not at.exception and not at.error and len(at.get("audio")) == 1

@@ -1,4 +1,4 @@
-"""Saved songs (songgen_core.songs) and the pages' helpers (studio, markdown_literal), without Streamlit."""
+"""Making and keeping songs (songgen_core.songs): files, rows, versions, deletion, melodies."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from songgen_core import paths, songs
+from songgen_core.song_folder import song_files, studio_folder
+from songgen_core.song_record import lyrics_result
 from songgen_core.audio import wav_bytes
 from songgen_core.errors import InvalidRequestError
 from songgen_core.lyrics import LyricsRequest, generate_lyrics
 from songgen_core.registry import load_registry
 from songgen_core.store import FeedbackStore, StoreError
-from songgen_core.studio import check_lyrics_form, lyrics_defaults, music_backends, musicgen_status
-from songgen_core.text import markdown_literal
 from studio_app import make_studio
 
 
@@ -33,7 +33,7 @@ def lyrics(studio):
 def test_save_song_writes_the_folder_and_the_row(studio, lyrics):
     take = songs.compose(lyrics, duration_s=2.0)
     assert take.request.seed == 5 and take.request.backend == "arranger" and take.seconds > 0
-    song_id = songs.save_song(lyrics, take.result, take.request, studio.store, timings={"music_s": take.seconds})
+    song_id = songs.save_song(lyrics, take, studio.store)
     assert paths.data_dir() == studio.data
     folder = studio.data / "songs" / song_id
     assert sorted(p.name for p in folder.iterdir()) == ["lyrics.txt", "song.json", "song.mid", "song.mp3", "song.wav"]
@@ -42,8 +42,8 @@ def test_save_song_writes_the_folder_and_the_row(studio, lyrics):
     assert set(info["timings"]) == {"lyrics_s", "music_s", "files_s", "total_s"}
     song = studio.store.get_song(song_id)
     assert song["info"] == info and song["lyrics"] == lyrics.text and Path(song["folder"]) == folder
-    assert set(songs.song_files(song)) == {"mp3", "wav", "midi", "lyrics"}
-    assert songs.lyrics_from_song(song).to_dict() | {"timings": {}} == lyrics.to_dict() | {"timings": {}}
+    assert set(song_files(song)) == {"mp3", "wav", "midi", "lyrics"}
+    assert lyrics_result(song).to_dict() | {"timings": {}} == lyrics.to_dict() | {"timings": {}}
 
 
 def test_a_failing_store_leaves_no_files(studio, lyrics, tmp_path):
@@ -51,13 +51,13 @@ def test_a_failing_store_leaves_no_files(studio, lyrics, tmp_path):
     not_a_db = tmp_path / "not-a-db"
     not_a_db.write_bytes(b"this is not SQLite" * 100)
     with pytest.raises(StoreError):
-        songs.save_song(lyrics, take.result, take.request, FeedbackStore(not_a_db), studio.data)
+        songs.save_song(lyrics, take, FeedbackStore(not_a_db), studio.data)
     assert list((studio.data / "songs").iterdir()) == []
 
 
 def test_regenerating_makes_a_new_version_and_keeps_ratings_where_they_were(studio, lyrics):
     take = songs.compose(lyrics, duration_s=2.0)
-    first = songs.save_song(lyrics, take.result, take.request, studio.store)
+    first = songs.save_song(lyrics, take, studio.store)
     studio.store.add_rating(first, "music", 2)
     second = songs.regenerate_music(first, studio.store)
     third = songs.regenerate_music(second, studio.store, duration_s=3.0, seed=9)
@@ -76,7 +76,7 @@ def test_regenerating_makes_a_new_version_and_keeps_ratings_where_they_were(stud
 
 def test_delete_keeps_or_removes_files_with_the_ratings(studio, lyrics):
     take = songs.compose(lyrics, duration_s=2.0)
-    kept, removed = (songs.save_song(lyrics, take.result, take.request, studio.store) for _ in range(2))
+    kept, removed = (songs.save_song(lyrics, take, studio.store) for _ in range(2))
     songs.delete_song(studio.store, kept, keep_ratings=True)
     songs.delete_song(studio.store, removed, keep_ratings=False)
     assert (studio.data / "songs" / kept).is_dir() and not (studio.data / "songs" / removed).exists()
@@ -85,7 +85,7 @@ def test_delete_keeps_or_removes_files_with_the_ratings(studio, lyrics):
 def test_song_ids_cannot_name_other_paths(studio):
     for bad in ("../etc", "A" * 32, "", None):
         with pytest.raises(InvalidRequestError):
-            songs.song_folder(bad)
+            studio_folder(bad)
 
 
 def test_melodies_are_kept_by_content_and_checked(studio):
@@ -98,44 +98,3 @@ def test_melodies_are_kept_by_content_and_checked(studio):
             songs.save_melody(data, name)
         assert error.value.field == "melody"
     assert list((studio.data / "melodies").iterdir()) == [path]
-
-
-def test_check_lyrics_form_names_every_bad_field():
-    good = {"genre": "rock", "title": "T", "artist": "", "opening_line": "Line", **{k: v for k, v in lyrics_defaults().items()
-                                                                                  if k not in ("genre",)}}
-    request, errors = check_lyrics_form(good)
-    assert errors == {} and request.title == "T" and request.top_k == 50
-    request, errors = check_lyrics_form(good | {"title": " ", "opening_line": "x" * 301, "seed": -1, "top_p": 0.0})
-    assert request is None and set(errors) == {"title", "opening_line", "seed", "top_p"}
-    assert errors["title"] == "must not be empty"
-
-
-def test_musicgen_is_offered_only_when_usable(studio, tmp_path):
-    registry = load_registry()
-    assert music_backends(registry) == ["arranger"]
-    assert musicgen_status(registry)["available"] is False
-    folder = tmp_path / "musicgen-melody"
-    folder.mkdir()
-    (folder / "config.json").write_text(json.dumps({"model_type": "musicgen_melody"}))
-    registry.musicgen_model = str(folder)
-    assert musicgen_status(registry) == {"model": str(folder), "available": True, "melody": True, "note": "local folder"}
-    assert music_backends(registry) == ["arranger", "musicgen"]
-    registry.music_backend = "musicgen"
-    assert music_backends(registry) == ["musicgen", "arranger"]
-
-
-def test_markdown_literal_escapes_everything_markdown_would_interpret():
-    text = "<script>alert(1)</script> **b** _i_ [l](u) # h $x$ :red[r] :fire:\nline two\n\nstanza"
-    escaped = markdown_literal(text)
-    assert "<script>" not in escaped and "**" not in escaped and "](" not in escaped and ":fire:" not in escaped
-    assert escaped.count("  \n") == 3
-    import re
-
-    assert re.sub(r"\\(.)", r"\1", escaped.replace("  \n", "\n")) == text
-
-
-def test_markdown_literal_adds_no_invisible_characters():
-    """A model id copied from a caption must be the id itself (issue 9, item 12)."""
-    escaped = markdown_literal("embedded:gemma3-270m · path:models/rock · 12:30")
-    assert escaped == "embedded\\:gemma3\\-270m · path\\:models\\/rock · 12\\:30"
-    assert not any(ch in escaped for ch in "\u200b\u200c\u200d\u2060\ufeff")

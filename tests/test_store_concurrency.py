@@ -9,14 +9,9 @@ from collections import Counter
 import pytest
 
 from songgen_core.store import FeedbackStore
+from song_records import song_record
 
 WRITERS, PER_WRITER = 16, 200
-
-
-def song_info(genre="rock"):
-    return {"created_at": "2026-01-01T00:00:00+00:00", "genre": genre, "title": "Song", "artist": "",
-            "opening_line": "first line", "lyrics": {"parameters": {"seed": 1}, "model": "models/lyrics"},
-            "music": {"parameters": {"backend": "arranger"}, "model": "arranger-v1"}}
 
 
 def _run_threads(count, work):
@@ -42,7 +37,7 @@ def _run_threads(count, work):
 def test_16_writers_lose_nothing(tmp_path):
     """16 threads, each with its own FeedbackStore, write 200 ratings each at once."""
     path = tmp_path / "feedback.db"
-    songs = [FeedbackStore(path).add_song(song_info(), "la", None) for _ in range(4)]
+    songs = [FeedbackStore(path).add_song(song_record()) for _ in range(4)]
 
     def write(i):
         store = FeedbackStore(path)
@@ -63,7 +58,7 @@ def test_16_writers_lose_nothing(tmp_path):
 def test_readers_and_writers_together(tmp_path):
     """Pages read (lists, aggregates, exports) while others rate and add songs."""
     path = tmp_path / "feedback.db"
-    song = FeedbackStore(path).add_song(song_info(), "la", None)
+    song = FeedbackStore(path).add_song(song_record())
     shared = FeedbackStore(path)  # one instance used by several threads, as a cached Streamlit resource
 
     def work(i):
@@ -71,7 +66,7 @@ def test_readers_and_writers_together(tmp_path):
             for k in range(25):
                 shared.add_rating(song, "lyrics", 1 + k % 5)
                 if k % 10 == 0:
-                    shared.add_song(song_info("pop"), "la", None)
+                    shared.add_song(song_record("pop"))
         else:
             reader = FeedbackStore(path)
             for _ in range(25):
@@ -89,7 +84,7 @@ def test_delete_while_rating(tmp_path, keep_ratings):
     """A rating racing a delete either lands before it or is refused: none is half-written."""
     path = tmp_path / "feedback.db"
     store = FeedbackStore(path)
-    song = store.add_song(song_info(), "la", None)
+    song = store.add_song(song_record())
     accepted = []
 
     def work(i):

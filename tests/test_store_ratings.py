@@ -12,8 +12,10 @@ import statistics
 import pytest
 
 from songgen_core import store as store_module
+from songgen_core.store import feedback as feedback_module
 from songgen_core.errors import InvalidRequestError
 from songgen_core.store import FeedbackStore, StoreError, UnknownSongError, summarize, t_quantile_975
+from song_records import song_record
 
 # Student t 0.975 quantiles from published tables.
 T_975 = {1: 12.7062, 2: 4.3027, 3: 3.1824, 4: 2.7764, 5: 2.5706, 6: 2.4469, 7: 2.3646, 8: 2.3060, 9: 2.2622,
@@ -27,16 +29,9 @@ def store(tmp_path):
     return FeedbackStore(tmp_path / "feedback.db")
 
 
-def song_info(genre="rock", lyrics_model="models/lyrics-rock", backend="arranger", title="Song"):
-    """The parts of pipeline.song_info's layout that the store reads."""
-    return {"created_at": "2026-01-01T00:00:00+00:00", "genre": genre, "title": title, "artist": "",
-            "opening_line": "first line", "lyrics": {"parameters": {"seed": 1}, "model": lyrics_model},
-            "music": {"parameters": {"backend": backend, "duration_s": 5.0}, "model": f"{backend}-model"}}
-
-
 @pytest.fixture
 def song(store):
-    return store.add_song(song_info(), "la la", None)
+    return store.add_song(song_record(lyrics="la la"))
 
 
 def test_round_trip(store, song):
@@ -66,7 +61,7 @@ def test_rerating_keeps_history(store, song):
 
 
 def test_latest_breaks_time_ties_by_id(store, song, monkeypatch):
-    monkeypatch.setattr(store_module, "_now", lambda: "2026-01-01T00:00:00.000000+00:00")
+    monkeypatch.setattr(feedback_module, "_now", lambda: "2026-01-01T00:00:00.000000+00:00")
     store.add_rating(song, "lyrics", 1)
     last = store.add_rating(song, "lyrics", 5)
     [current] = store.latest_ratings(song_id=song)
@@ -133,7 +128,7 @@ def test_aggregates_equal_a_direct_computation(store):
     current = {}  # (song, target) -> latest score, with the song's group
     for genre, lyrics_model, backend in groups:
         for _ in range(sizes[genre]):
-            song = store.add_song(song_info(genre, lyrics_model, backend), "la", None)
+            song = store.add_song(song_record(genre, lyrics_model=lyrics_model, backend=backend))
             for target in ("lyrics", "music"):
                 for _ in range(rng.randint(0 if target == "music" else 1, 3)):  # re-ratings: only the last counts
                     score = rng.randint(1, 5)
@@ -167,7 +162,7 @@ def test_aggregates_equal_a_direct_computation(store):
 
 def test_aggregates_edge_cases(store):
     assert store.aggregates("genre", "lyrics") == []
-    song = store.add_song(song_info("pop"), "la", None)
+    song = store.add_song(song_record("pop"))
     store.add_rating(song, "lyrics", 4)
     assert store.aggregates("genre", "lyrics") == [
         {"genre": "pop", "count": 1, "mean": 4.0, "stdev": None, "ci_low": None, "ci_high": None}]
@@ -195,8 +190,8 @@ def _history(store):
 
 
 def _filled(store):
-    a = store.add_song(song_info("rock", title='He said "hi", then left'), "la", None)
-    b = store.add_song(song_info("pop", title="Ünïcødé ✓"), "la", None)
+    a = store.add_song(song_record("rock", title='He said "hi", then left'))
+    b = store.add_song(song_record("pop", title="Ünïcødé ✓"))
     store.add_rating(a, "lyrics", 4, 'commas, "quotes"\nand a second line')
     store.add_rating(a, "lyrics", 2)
     store.add_rating(b, "music", 5, "ünïcødé ✓")

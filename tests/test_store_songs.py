@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 
-import numpy as np
 import pytest
 
-from songgen_core import store as store_module
+from songgen_core.store import connection as store_connection
 from songgen_core.errors import InvalidRequestError
-from songgen_core.lyrics import LyricsRequest, LyricsResult
-from songgen_core.music.request import MusicRequest, MusicResult
-from songgen_core.pipeline import song_info
+from songgen_core.song_record import SongRecord
 from songgen_core.store import FeedbackStore, StoreError, UnknownSongError
+from song_records import song_record
 
 
 @pytest.fixture
@@ -20,32 +18,12 @@ def store(tmp_path):
     return FeedbackStore(tmp_path / "feedback.db")
 
 
-def make_info(genre="rock", title="Night Drive", artist="", opening_line="Driving down the highway",
-              lyrics_model="models/lyrics-rock", backend="arranger", music_model="arranger-v1",
-              created_at=None, timings=True):
-    """A real song.json `info` from pipeline.song_info, as create_song writes it."""
-    request = LyricsRequest(genre=genre, title=title, opening_line=opening_line, artist=artist, seed=7)
-    lyrics = LyricsResult(text="la la", request=request, seed=7, model_source=lyrics_model,
-                          model_description="tiny", few_shot=False, ended_by="eos", prompt_tokens=12,
-                          new_tokens=40, timings={"generate_s": 0.5})
-    music_request = MusicRequest(genre=genre, lyrics="la la", duration_s=5.0, seed=7, backend=backend,
-                                 options={"guidance_scale": 3.0} if backend == "musicgen" else {})
-    music = MusicResult(audio=np.zeros((32000, 2), dtype=np.float32), sample_rate=32000, backend=backend,
-                        model=music_model, prompt="a rock song", info={"bpm": 120})
-    info = song_info(lyrics, music_request, music)
-    if created_at is not None:
-        info["created_at"] = created_at
-    if timings:
-        info["timings"] = {"lyrics_s": 0.5, "music_s": 1.25, "files_s": 0.1, "total_s": 1.85}
-    return info
-
-
 def test_path_from_env_and_default(monkeypatch, tmp_path):
     monkeypatch.setenv("SONGGEN_DB", str(tmp_path / "elsewhere.db"))
     assert FeedbackStore().path == tmp_path / "elsewhere.db"
     monkeypatch.delenv("SONGGEN_DB")
     default = FeedbackStore().path
-    assert default.name == "feedback.db" and (default.parent / "songgen_core" / "store.py").is_file()
+    assert default.name == "feedback.db" and (default.parent / "songgen_core" / "store").is_dir()
 
 
 def test_file_created_on_first_use_in_wal_mode(tmp_path):
@@ -62,9 +40,11 @@ def test_file_created_on_first_use_in_wal_mode(tmp_path):
 
 
 def test_round_trip_with_json_fields(store):
-    info = make_info(backend="musicgen", music_model="facebook/musicgen-small")
-    song_id = store.add_song(info, "[Verse]\nla la\n", "out/night-drive")
-    assert len(song_id) == 32 and int(song_id, 16) >= 0
+    record = song_record(backend="musicgen", music_model="facebook/musicgen-small", lyrics="[Verse]\nla la\n",
+                         folder="out/night-drive")
+    info = record.info
+    song_id = store.add_song(record)
+    assert song_id == record.id and len(song_id) == 32 and int(song_id, 16) >= 0
     song = store.get_song(song_id)
     assert song["id"] == song_id
     assert song["created_at"].startswith(info["created_at"][:19])
@@ -85,37 +65,39 @@ def test_round_trip_with_json_fields(store):
 
 
 def test_round_trip_without_folder_or_timings(store):
-    song_id = store.add_song(make_info(timings=False), "la", None)
+    song_id = store.add_song(song_record(timings=False))
     song = store.get_song(song_id)
     assert song["folder"] is None and song["timings"] == {}
 
 
 def test_created_at_kept_as_utc(store):
-    song_id = store.add_song(make_info(created_at="2026-03-01T12:00:00+02:00"), "la", None)
+    song_id = store.add_song(song_record(created_at="2026-03-01T12:00:00+02:00"))
     assert store.get_song(song_id)["created_at"] == "2026-03-01T10:00:00.000000+00:00"
 
 
 @pytest.mark.parametrize("change, field", [
-    (lambda info: info.pop("genre"), "info.genre"),
+    (lambda info: info.pop("genre"), "genre"),
     (lambda info: info.pop("music"), "info.music"),
-    (lambda info: info["lyrics"].pop("model"), "info.lyrics.model"),
-    (lambda info: info["music"]["parameters"].pop("backend"), "info.music.parameters.backend"),
-    (lambda info: info.update(created_at="yesterday"), "info.created_at"),
+    (lambda info: info["lyrics"].pop("model"), "lyrics_model"),
+    (lambda info: info["music"]["parameters"].pop("backend"), "music_backend"),
+    (lambda info: info.update(created_at="yesterday"), "created_at"),
+    (lambda info: info.update(id="../../etc"), "song_id"),
 ])
-def test_add_song_rejects_bad_info(store, change, field):
-    info = make_info()
+def test_a_record_with_bad_info_is_refused_before_the_store(store, change, field):
+    info = song_record().info
     change(info)
     with pytest.raises(InvalidRequestError) as caught:
-        store.add_song(info, "la", None)
+        store.add_song(SongRecord.from_info(info, "la"))
     assert caught.value.field == field
     assert store.counts()["songs"] == 0
 
 
-def test_add_song_rejects_non_text_lyrics(store):
+def test_add_song_takes_only_a_record_with_text_lyrics(store):
     with pytest.raises(InvalidRequestError, match="lyrics"):
-        store.add_song(make_info(), None, None)
-    with pytest.raises(InvalidRequestError, match="info"):
-        store.add_song("not a dict", "la", None)
+        SongRecord.from_info(song_record().info, None)
+    with pytest.raises(InvalidRequestError, match="record"):
+        store.add_song({"genre": "rock"})
+    assert store.counts()["songs"] == 0
 
 
 def test_get_unknown_song(store):
@@ -125,10 +107,10 @@ def test_get_unknown_song(store):
 
 
 def test_list_newest_first(store):
-    old = store.add_song(make_info(created_at="2026-01-01T00:00:00+00:00"), "la", None)
-    new = store.add_song(make_info(created_at="2026-01-03T00:00:00+00:00"), "la", None)
-    middle = store.add_song(make_info(created_at="2026-01-02T00:00:00+00:00"), "la", None)
-    same_time_later = store.add_song(make_info(created_at="2026-01-02T00:00:00+00:00"), "la", None)
+    old = store.add_song(song_record(created_at="2026-01-01T00:00:00+00:00"))
+    new = store.add_song(song_record(created_at="2026-01-03T00:00:00+00:00"))
+    middle = store.add_song(song_record(created_at="2026-01-02T00:00:00+00:00"))
+    same_time_later = store.add_song(song_record(created_at="2026-01-02T00:00:00+00:00"))
     assert [s["id"] for s in store.list_songs()] == [new, same_time_later, middle, old]
     assert [s["id"] for s in store.list_songs(limit=2)] == [new, same_time_later]
     assert [s["id"] for s in store.list_songs(limit=2, offset=2)] == [middle, old]
@@ -136,12 +118,11 @@ def test_list_newest_first(store):
 
 
 def test_list_filters(store):
-    rock = store.add_song(make_info(genre="rock", title="Fire Road", created_at="2026-01-01T00:00:00"), "burn it", None)
-    pop = store.add_song(make_info(genre="pop", title="Sugar 100%", lyrics_model="models/pop",
-                                   created_at="2026-01-02T00:00:00"), "sweet_heart", None)
-    rap = store.add_song(make_info(genre="rap", title="Bars", artist="MC Test", backend="musicgen",
-                                   music_model="facebook/musicgen-small", created_at="2026-01-03T00:00:00"),
-                         "flow", None)
+    rock = store.add_song(song_record(genre="rock", title="Fire Road", created_at="2026-01-01T00:00:00", lyrics="burn it"))
+    pop = store.add_song(song_record(genre="pop", title="Sugar 100%", lyrics_model="models/pop",
+                                   created_at="2026-01-02T00:00:00", lyrics="sweet_heart"))
+    rap = store.add_song(song_record(genre="rap", title="Bars", artist="MC Test", backend="musicgen",
+                                   music_model="facebook/musicgen-small", created_at="2026-01-03T00:00:00", lyrics="flow"))
     ids = lambda **kw: [s["id"] for s in store.list_songs(**kw)]  # noqa: E731
     assert ids(genre="pop") == [pop]
     assert ids(genre="country") == []
@@ -167,7 +148,7 @@ def test_list_filters(store):
     assert ids(min_rating=4) == [pop]
     assert ids(min_rating=1) == [rap, pop, rock]
     assert ids(unrated_first=True) == [pop, rap, rock]  # pop lacks a music rating
-    unrated = store.add_song(make_info(created_at="2025-12-31T00:00:00"), "la", None)
+    unrated = store.add_song(song_record(created_at="2025-12-31T00:00:00"))
     assert ids(min_rating=1) == [rap, pop, rock]  # unrated songs left out
     assert ids(unrated_first=True) == [pop, unrated, rap, rock]
     store.add_rating(pop, "music", 4)
@@ -189,8 +170,8 @@ def test_list_rejects_bad_arguments(store, kwargs, field):
 
 
 def test_delete_keeping_ratings_hides_the_song(store):
-    song_id = store.add_song(make_info(), "la", None)
-    other = store.add_song(make_info(), "la", None)
+    song_id = store.add_song(song_record())
+    other = store.add_song(song_record())
     store.add_rating(song_id, "lyrics", 5, "great")
     store.add_rating(song_id, "music", 3)
     store.delete_song(song_id, keep_ratings=True)
@@ -211,8 +192,8 @@ def test_delete_keeping_ratings_hides_the_song(store):
 
 
 def test_delete_removing_ratings(store):
-    song_id = store.add_song(make_info(), "la", None)
-    other = store.add_song(make_info(), "la", None)
+    song_id = store.add_song(song_record())
+    other = store.add_song(song_record())
     store.add_rating(song_id, "lyrics", 5)
     store.add_rating(song_id, "lyrics", 4)
     store.add_rating(other, "music", 2)
@@ -226,7 +207,7 @@ def test_delete_removing_ratings(store):
 
 
 def test_delete_after_hiding_removes_for_good(store):
-    song_id = store.add_song(make_info(), "la", None)
+    song_id = store.add_song(song_record())
     store.add_rating(song_id, "lyrics", 5)
     store.delete_song(song_id, keep_ratings=True)
     store.delete_song(song_id, keep_ratings=False)
@@ -236,14 +217,14 @@ def test_delete_after_hiding_removes_for_good(store):
 def test_delete_unknown_or_without_a_choice(store):
     with pytest.raises(UnknownSongError):
         store.delete_song("nope", keep_ratings=True)
-    song_id = store.add_song(make_info(), "la", None)
+    song_id = store.add_song(song_record())
     with pytest.raises(InvalidRequestError):
         store.delete_song(song_id, keep_ratings=None)
 
 
 def test_database_refuses_to_drop_a_rated_song(store):
     """No cascade, no SET NULL: only delete_song(keep_ratings=False) removes ratings."""
-    song_id = store.add_song(make_info(), "la", None)
+    song_id = store.add_song(song_record())
     store.add_rating(song_id, "lyrics", 5)
     conn = sqlite3.connect(store.path)
     try:
@@ -273,15 +254,15 @@ def test_not_a_feedback_database(tmp_path):
 def test_connections_are_closed(store, monkeypatch):
     """No connection outlives an operation (none is kept across threads)."""
     opened = []
-    real_connect = store_module.sqlite3.connect
+    real_connect = store_connection.sqlite3.connect
 
     def connect(*args, **kwargs):
         conn = real_connect(*args, **kwargs)
         opened.append(conn)
         return conn
 
-    monkeypatch.setattr(store_module.sqlite3, "connect", connect)
-    song_id = store.add_song(make_info(), "la", None)
+    monkeypatch.setattr(store_connection.sqlite3, "connect", connect)
+    song_id = store.add_song(song_record())
     store.add_rating(song_id, "music", 4)
     store.list_songs()
     assert len(opened) >= 3

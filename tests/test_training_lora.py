@@ -86,7 +86,7 @@ def test_adapter_folder_holds_only_the_adapter_and_the_log_records_lora(trained,
 
 
 def test_genres_share_one_base_object(trained):
-    from songgen_core.studio import model_status
+    from songgen_app.status import model_status
 
     root, _ = trained
     registry = load_registry(models_dir=root / "models")

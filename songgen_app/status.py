@@ -1,19 +1,15 @@
-"""What the pages share, without Streamlit: the studio's status (device, models,
-music backends) and the form defaults. Pages wrap the loaders in `st.cache_resource`.
-"""
+"""What the Home page reports: the device, which model serves each genre and whether it is
+loaded, and whether MusicGen can be used here (without loading anything)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
 
-from .device import default_device, describe_device
-from .errors import InvalidRequestError
-from .loading import loaded_sources
-from .lyrics import LyricsRequest
-from .registry import Registry, load_registry
+from songgen_core.device import default_device, describe_device
+from songgen_core.loading import loaded_sources
+from songgen_core.registry import Registry, load_registry
 
 
 def model_status(registry: Registry | None = None) -> list[dict]:
@@ -36,11 +32,6 @@ def model_status(registry: Registry | None = None) -> list[dict]:
 
 def device_status() -> dict:
     return describe_device()
-
-
-def lyrics_defaults() -> dict:
-    """The library's defaults for the sampling controls (max_words, temperature, top_k, top_p, ...)."""
-    return {f.name: f.default for f in dataclasses.fields(LyricsRequest) if f.default is not dataclasses.MISSING}
 
 
 def musicgen_status(registry: Registry) -> dict:
@@ -85,32 +76,3 @@ def music_backends(registry: Registry) -> list[str]:
     if registry.music_backend == "musicgen" or musicgen_status(registry)["available"]:
         backends.append("musicgen")
     return sorted(backends, key=lambda name: name != registry.music_backend)
-
-
-# Valid stand-ins, so that one bad field does not hide the others' messages.
-_STAND_INS = {"genre": "rock", "title": "x", "artist": "", "opening_line": "x"}
-
-
-def check_lyrics_form(values: dict) -> tuple[LyricsRequest | None, dict[str, str]]:
-    """Build a `LyricsRequest` from form values, or collect a message per bad field.
-
-    Returns `(request, {})`, or `(None, {field: message})` with every field that
-    is wrong (the request names one field at a time; each bad one is replaced by
-    a valid stand-in and the request tried again). Numbers from form widgets are
-    passed on as they are: the request checks them.
-    """
-    values = dict(values)
-    defaults = lyrics_defaults()
-    errors: dict[str, str] = {}
-    for _ in range(len(values) + 1):
-        try:
-            request = LyricsRequest(**values)
-        except InvalidRequestError as error:
-            if error.field in errors or error.field not in values:
-                errors.setdefault(error.field, error.message)
-                break
-            errors[error.field] = error.message
-            values[error.field] = _STAND_INS.get(error.field, defaults.get(error.field))
-            continue
-        return (None, errors) if errors else (request, {})
-    return None, errors

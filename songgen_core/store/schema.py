@@ -1,0 +1,106 @@
+"""The feedback database's schema: ordered, named migrations (sqlite-utils' `Migrations`).
+
+A migration is never edited once released: a change of schema is a new migration appended
+here. Applied ones are recorded in `_sqlite_migrations`, so an older file is upgraded in
+place and keeps its rows; a file written by a newer SongGen (migrations this code does not
+know) is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+
+from ..errors import StoreError
+
+MIGRATIONS = sqlite_utils.Migrations("songgen_feedback")
+
+
+@MIGRATIONS()
+def m001_songs_and_ratings(db: sqlite_utils.Database) -> None:
+    """Schema version 1: songs and their ratings (history, never updated)."""
+    db.execute("""
+        CREATE TABLE songs (
+            id TEXT PRIMARY KEY NOT NULL,
+            created_at TEXT NOT NULL,
+            genre TEXT NOT NULL,
+            title TEXT,
+            artist TEXT,
+            opening_line TEXT,
+            lyrics TEXT NOT NULL,
+            lyrics_model TEXT,
+            lyrics_params TEXT CHECK (lyrics_params IS NULL OR json_valid(lyrics_params)),
+            music_backend TEXT,
+            music_model TEXT,
+            music_params TEXT CHECK (music_params IS NULL OR json_valid(music_params)),
+            timings TEXT CHECK (timings IS NULL OR json_valid(timings)),
+            folder TEXT
+        )""")
+    db.execute("""
+        CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            song_id TEXT NOT NULL REFERENCES songs(id),
+            target TEXT NOT NULL CHECK (target IN ('lyrics', 'music')),
+            score INTEGER NOT NULL CHECK (typeof(score) = 'integer' AND score BETWEEN 1 AND 5),
+            comment TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX ratings_song_target_created ON ratings (song_id, target, created_at)")
+
+
+@MIGRATIONS()
+def m002_soft_delete_and_song_info(db: sqlite_utils.Database) -> None:
+    """Songs can be hidden without losing their ratings (`deleted_at`), and keep
+    the whole song.json `info` they were made with."""
+    db.execute("ALTER TABLE songs ADD COLUMN deleted_at TEXT")
+    db.execute("ALTER TABLE songs ADD COLUMN info TEXT CHECK (info IS NULL OR json_valid(info))")
+
+
+@MIGRATIONS()
+def m003_song_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for listing songs newest first and by genre."""
+    db.execute("CREATE INDEX songs_created_at ON songs (created_at)")
+    db.execute("CREATE INDEX songs_genre ON songs (genre)")
+
+
+def migrate(db: sqlite_utils.Database, migrations: sqlite_utils.Migrations = MIGRATIONS) -> list[str]:
+    """Apply the pending migrations; return their names (empty: nothing to do).
+
+    They run in order inside one `BEGIN IMMEDIATE` transaction, so concurrent
+    openers of a new file wait for each other instead of applying a migration
+    twice. Each is recorded in `_sqlite_migrations` with its own changes; the
+    whole run commits together, so if one fails (its error is raised) none of
+    this run's changes is kept and the file is as it was. Raises `StoreError`
+    if the file records migrations that `migrations` does not know (it was
+    written by a newer SongGen: older code must not write to it).
+    """
+    if _newer_migrations(db, migrations):
+        raise StoreError(f"this feedback database was written by a newer SongGen "
+                         f"(unknown migrations: {', '.join(_newer_migrations(db, migrations))})")
+    if not migrations.pending(db):
+        return []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        pending = [m.name for m in migrations.pending(db)]  # again, now that we hold the lock
+        migrations.apply(db)
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+    return pending
+
+
+def _newer_migrations(db: sqlite_utils.Database, migrations: sqlite_utils.Migrations) -> list[str]:
+    # Migrations has no public list of its registered names; pending() only
+    # lists those not applied, so read the registration list itself.
+    known = {m.name for m in migrations._migrations}
+    return [m.name for m in migrations.applied(db) if m.name not in known]
+
+
+def check_is_ours(db: sqlite_utils.Database, path: Path) -> None:
+    """Raises `StoreError` when the file is a database but not one of ours (no migrations record)."""
+    names = set(db.table_names())
+    if names and "_sqlite_migrations" not in names:
+        raise StoreError(f"{path} is a database but not a SongGen feedback database "
+                         f"(it has tables {', '.join(sorted(names))} and no migrations record)")
