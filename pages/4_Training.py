@@ -1,5 +1,5 @@
-"""Training: the fine-tuning runs (runs/<genre>/<run-id>/log.json), their losses, perplexity and
-hyperparameters, and which model each genre now serves."""
+"""Training: the fine-tuning and preference-tuning runs (runs/<genre>/<run-id>/log.json), their losses,
+perplexity (or reward accuracy) and hyperparameters, and which model each genre now serves."""
 
 import altair as alt
 import pandas as pd
@@ -32,6 +32,21 @@ def _shown(value):
 
 def _ppl(value) -> str:
     return "overflow" if value is None else f"{value:.2f}"
+
+
+def _reward(run, name: str):
+    """A preference run's final reward metric: on the held-out preferences, else the last logged on training."""
+    final = run.preference.get("final", {})
+    return final.get(f"eval_{name}") if final.get(f"eval_{name}") is not None else final.get(name)
+
+
+def _result(run) -> str:
+    """The perplexity of a fine-tuning run; a DPO/KTO run's reward accuracy and margin (it has no perplexity)."""
+    if not run.is_preference:
+        return _ppl(run.perplexity)
+    accuracy, margin = _reward(run, "reward_accuracy"), _reward(run, "reward_margin")
+    parts = ([f"accuracy {accuracy:.0%}"] if accuracy is not None else []) + ([f"margin {margin:.3f}"] if margin is not None else [])
+    return ", ".join(parts) or "no rewards logged"
 
 
 # --------------------------------------------------------------------------- the runs
@@ -85,10 +100,13 @@ else:
             st.altair_chart(chart, width="stretch")
 
         st.subheader("Perplexity")
-        st.caption("exp(final eval loss) on the genre's test split, after the last step.")
+        st.caption("exp(final eval loss) on the genre's test split, after the last step. A preference tuning "
+                   "(DPO, KTO) has no perplexity: it shows its reward accuracy (how often the tuned model favours the "
+                   "preferred take more than the model it started from does) and reward margin, on the held-out "
+                   "preferences when there were some.")
         columns = st.columns(min(len(selected), 4))
         for i, run in enumerate(selected):
-            columns[i % len(columns)].metric(markdown_literal(label_of[run.label]), _ppl(run.perplexity))
+            columns[i % len(columns)].metric(markdown_literal(label_of[run.label]), _result(run))
 
         st.subheader("Hyperparameters")
         keys = []
@@ -103,7 +121,8 @@ else:
         "genre": run.genre, "run": run.run_id, "data": "SAMPLE" if run.sample else "full dataset",
         "base": _shown(run.base), "trained": run.kind, "trainable parameters": run.parameters.get("trainable"),
         "steps": run.final_step, "final eval loss": run.final_eval_loss,
-        "perplexity": run.perplexity, "finished": _shown(run.finished),
+        "perplexity": run.perplexity, "reward accuracy": _reward(run, "reward_accuracy") if run.is_preference else None,
+        "finished": _shown(run.finished),
     } for run in runs])
     st.dataframe(summary, hide_index=True, column_config={
         **whole_text_columns(summary, "run", "base", "trained", "finished"),
@@ -111,6 +130,7 @@ else:
         "trainable parameters": st.column_config.NumberColumn(format="localized", width=text_width(["trainable parameters"])),
         "final eval loss": st.column_config.NumberColumn(format="%.4f", width=text_width(["final eval loss"])),
         "perplexity": st.column_config.NumberColumn(format="%.2f", width=text_width(["perplexity"])),
+        "reward accuracy": st.column_config.NumberColumn(format="percent", width=text_width(["reward accuracy"])),
     })
 
 # --------------------------------------------------------------------------- what each genre serves

@@ -32,7 +32,7 @@ from .device import default_device
 from .embedded import EMBEDDED_MODELS, converted_dir
 from .errors import ConfigError, ModelUnavailableError
 from .prompts import END_OF_LYRICS
-from .registry import ModelSource, read_adapter_base, source_version
+from .registry import ModelSource, adapter_few_shot, read_adapter_base, source_version
 
 
 @dataclass
@@ -196,7 +196,8 @@ def _load_adapter(source: ModelSource, device: str, started: float) -> LyricsMod
     eos_ids = {i for i in (tokenizer.eos_token_id, end_id) if i is not None}
     generation_eos = shared.model.generation_config.eos_token_id
     eos_ids.update(generation_eos if isinstance(generation_eos, list) else [generation_eos] if generation_eos is not None else [])
-    few_shot = source.few_shot if source.few_shot is not None else False  # fine-tuned in the prompt format
+    # Fine-tuned in the plain prompt format, unless the folder says it was tuned on few-shot prompts.
+    few_shot = source.few_shot if source.few_shot is not None else adapter_few_shot(Path(source.ref))
     description = f"LoRA adapter {Path(source.ref).name} on {shared.description} ({base}; shared base, no CPU speed preset)"
     return LyricsModel(shared.model, tokenizer, source, device, few_shot, sorted(eos_ids), description,
                        time.perf_counter() - started, False, shared.lock, name, base)

@@ -120,6 +120,19 @@ def read_adapter_base(folder: Path) -> str | None:
     return ""
 
 
+def adapter_few_shot(folder: Path) -> bool:
+    """Whether an adapter folder is prompted with example songs: the `few_shot` its songgen_base.json
+    records (`training prefer` writes it: an adapter tuned on few-shot prompts is served with them),
+    else False (`finetune --lora` trains in the plain prompt format). Never raises."""
+    import json
+
+    try:
+        recorded = json.loads((Path(folder) / ADAPTER_BASE_FILE).read_text(encoding="utf-8")).get("few_shot")
+    except (OSError, ValueError, AttributeError):
+        return False
+    return recorded if isinstance(recorded, bool) else False
+
+
 @dataclass
 class Registry:
     """Genres and their lyrics models, plus the music settings."""

@@ -199,3 +199,21 @@ def test_legend_tells_train_from_eval_and_tables_show_names_and_numbers_whole(en
     assert _shows_whole(widths["trainable parameters"][0], "trainable parameters")
     for column in ("run", "finished", "trained"):
         assert _shows_whole(widths[column][0], max(frame[column].astype(str), key=len)), column
+
+
+def test_a_preference_run_shows_its_reward_accuracy_beside_fine_tuning_runs(env):
+    """A DPO run (training prefer) is listed and drawn with the fine-tuning runs; it has no perplexity,
+    so the page shows its reward accuracy and margin instead."""
+    first = write_run(env / "runs", run_id="finetune-1")
+    log = write_run(env / "runs", run_id="dpo-1", lora=LORA, started="2026-01-02T00:00:00+00:00")
+    log.update(kind="dpo", final={**log["final"], "perplexity": None, "eval_reward_accuracy": 0.75, "eval_reward_margin": 0.25},
+               preference={"train": [{"step": 2, "loss": 0.69, "reward_margin": 0.0, "reward_accuracy": 0.5}], "eval": []})
+    (env / "runs" / "rock" / "dpo-1" / "log.json").write_text(json.dumps(log), encoding="utf-8")
+    at = open_page(PAGE)
+    assert not at.exception and not at.error
+    metrics = {shown(m.label): m.value for m in at.metric}
+    assert metrics["dpo-1 (SAMPLE)"] == "accuracy 75%, margin 0.250"
+    assert metrics["finetune-1 (SAMPLE)"] == f"{first['final']['perplexity']:.2f}"  # the latest of each kind is drawn
+    summary = at.dataframe[1].value.set_index("run")
+    assert summary.loc["dpo-1", "trained"] == "DPO, LoRA adapter (r 16)" and summary.loc["dpo-1", "reward accuracy"] == 0.75
+    assert math.isnan(summary.loc["dpo-1", "perplexity"]) and math.isnan(summary.loc["finetune-1", "reward accuracy"])

@@ -3,6 +3,7 @@
     python -m training prepare PATH [--out DIR] [--genres rock,pop,rap] [--strict-language] [--seed N]
     python -m training stats PATH [...]               (as python -m training.stats)
     python -m training finetune --genre rock [--base gpt2-medium] [--max-steps N] [...]
+    python -m training prefer --genre rock --method dpo|kto --data DIR [--serve] [...]
 
 Bad input (missing file, wrong schema, a genre without songs, a base model that
 cannot be loaded) prints `error: ...` and exits with code 2.
@@ -15,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-COMMANDS = ("prepare", "stats", "finetune")
+COMMANDS = ("prepare", "stats", "finetune", "prefer")
 
 
 def _prepare(argv: list[str]) -> int:
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         from .finetune import main as finetune_main
 
         return finetune_main(rest)
+    if command == "prefer":
+        from .prefer import main as prefer_main
+
+        return prefer_main(rest)
     print(f"error: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}", file=sys.stderr)
     return 2
 

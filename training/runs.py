@@ -1,4 +1,5 @@
-"""The fine-tuning runs on disk: every `runs/<genre>/<run-id>/log.json` that `training.finetune` wrote.
+"""The training runs on disk: every `runs/<genre>/<run-id>/log.json` that `training.finetune` or
+`training.prefer` wrote (a preference-tuning log says `"kind": "dpo"` or `"kto"`; `Run.method`).
 
 `list_runs()` reads them all (no Streamlit here; the Training page draws them).
 `portable_paths` is how `training.finetune` writes paths into a log: relative to the
@@ -18,6 +19,8 @@ from pathlib import Path
 
 from songgen_core import paths
 from songgen_core.paths import PROJECT_ROOT
+
+PREFERENCE_METHODS = ("dpo", "kto")
 
 
 def portable_paths(value, root: Path = PROJECT_ROOT, home: Path | None = None):
@@ -58,17 +61,26 @@ class Run:
     sizes: dict = field(default_factory=dict)
     lora: dict | None = None  # the LoRA settings of an adapter run (--lora); None for a whole model
     parameters: dict = field(default_factory=dict)  # {"trainable", "total"} (runs logged since --lora exists)
+    method: str = "finetune"  # "finetune", or a preference tuning: "dpo" or "kto" (training.prefer)
+    # A preference run's "preference" log: {"train": [...], "eval": [...]} rows of step, loss and the
+    # reward metrics (reward_margin, reward_accuracy, reward_chosen, reward_rejected, kl), and "final":
+    # the last logged train reward margin/accuracy and the final eval ones.
+    preference: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
         return f"{self.genre}/{self.run_id}"
 
     @property
+    def is_preference(self) -> bool:
+        return self.method in PREFERENCE_METHODS
+
+    @property
     def kind(self) -> str:
-        """What the run trained: "LoRA adapter (r N)" or "whole model"."""
-        if self.lora is None:
-            return "whole model"
-        return f"LoRA adapter (r {self.lora.get('r', '?')})"
+        """What the run trained: "LoRA adapter (r N)" or "whole model", after "DPO, " or "KTO, "
+        for a preference tuning (whose adapter may have been merged into a whole model)."""
+        what = "whole model" if self.lora is None else f"LoRA adapter (r {self.lora.get('r', '?')})"
+        return f"{self.method.upper()}, {what}" if self.is_preference else what
 
 
 class RunListing(list):
@@ -121,9 +133,16 @@ def read_run(log_path: Path) -> Run:
         raise _BadLog("'hyperparameters' and 'final' must be objects")
     eval_points = _points(data["eval_loss"], "eval_loss")
     final_loss = _number(final.get("eval_loss"))
+    method = data.get("kind") if data.get("kind") in PREFERENCE_METHODS else "finetune"
     perplexity = _number(final.get("perplexity"))
-    if perplexity is None and final_loss is not None and final_loss < 700:
-        perplexity = math.exp(final_loss)
+    if perplexity is None and final_loss is not None and final_loss < 700 and method == "finetune":
+        perplexity = math.exp(final_loss)  # a DPO/KTO loss is no language-model loss: no perplexity
+    preference = {}
+    if method != "finetune":
+        logged = data.get("preference") if isinstance(data.get("preference"), dict) else {}
+        preference = {split: [row for row in logged.get(split) or [] if isinstance(row, dict)] for split in ("train", "eval")}
+        preference["final"] = {key: _number(final.get(key)) for key in
+                               ("reward_margin", "reward_accuracy", "eval_reward_margin", "eval_reward_accuracy")}
     step = final.get("step")
     return Run(
         genre=str(data.get("genre") or log_path.parent.parent.name),
@@ -142,15 +161,17 @@ def read_run(log_path: Path) -> Run:
         sizes=data.get("sizes") if isinstance(data.get("sizes"), dict) else {},
         lora=data.get("lora") if isinstance(data.get("lora"), dict) else None,
         parameters=data.get("parameters") if isinstance(data.get("parameters"), dict) else {},
+        method=method,
+        preference=preference,
     )
 
 
 def latest_runs(runs) -> list[Run]:
     """The runs to compare when nothing was chosen yet: the most recent run of each kind (whole model,
-    LoRA adapter), by start time and then run id, in the order of `runs`."""
+    LoRA adapter; fine-tuning, DPO, KTO), by start time and then run id, in the order of `runs`."""
     latest = {}
     for run in runs:
-        kind = run.lora is not None
+        kind = (run.method, run.lora is not None)
         if kind not in latest or (run.started or "", run.run_id) >= (latest[kind].started or "", latest[kind].run_id):
             latest[kind] = run
     chosen = {id(run) for run in latest.values()}
