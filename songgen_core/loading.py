@@ -97,6 +97,17 @@ def load_lyrics_model(source: ModelSource, device: str | None = None) -> LyricsM
         return _cache[key]
 
 
+def context_length(model) -> int | None:
+    """How many positions the model can attend to (prompt and new tokens together), when its
+    config says so: learnt position embeddings (GPT-2's n_positions) end there."""
+    config = getattr(model, "config", None)
+    for name in ("n_positions", "max_position_embeddings"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
 def loaded_sources(device: str) -> set[str]:
     """The sources ("kind:ref") of the models loaded in this process on `device`."""
     with _cache_lock:

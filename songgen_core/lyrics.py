@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 from .errors import InvalidRequestError, SongGenError
-from .loading import LyricsModel, load_lyrics_model
+from .loading import LyricsModel, context_length, load_lyrics_model
 from .prompts import STOP_MARKERS, cut_at_stop_marker, held_back_length, lyrics_prompt
 from .registry import GENRE_NAME, Registry, load_registry
 from .text import check_text
@@ -215,7 +215,7 @@ class _Job:
         prompt_len = self.prompt_tokens = inputs["input_ids"].shape[1]
         max_new_tokens = math.ceil(request.max_words * 2.5) + 32
         # A model with learnt positions (GPT-2: 1024) fails with an index error past them.
-        context = _context_length(lm.model)
+        context = context_length(lm.model)
         if context is not None:
             if context - prompt_len < _CAP_MARGIN_TOKENS:
                 raise SongGenError(f"the prompt ({prompt_len} tokens) leaves no room in this model's context of "
@@ -391,17 +391,6 @@ def _ending_token_ids(lm: LyricsModel) -> list[int]:
         ids = {i for i, token in enumerate(tokens) if token is not None and any(ch in token for ch in starts)}
         _ENDING_IDS[tokenizer] = sorted(ids | set(lm.eos_token_ids))
     return _ENDING_IDS[tokenizer]
-
-
-def _context_length(model) -> int | None:
-    """How many positions the model can attend to (prompt and new tokens together), when its
-    config says so: learnt position embeddings (GPT-2's n_positions) end there."""
-    config = getattr(model, "config", None)
-    for name in ("n_positions", "max_position_embeddings"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return None
 
 
 def _printable(text: str) -> str:

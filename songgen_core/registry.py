@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .errors import ConfigError, UnknownGenreError
+from .errors import ConfigError, ModelUnavailableError, UnknownGenreError
 
 SOURCE_KINDS = ("embedded", "hub", "path")
 GENRE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -73,6 +73,24 @@ class ModelSource:
             ref = str((base_dir / ref).resolve())
         adapter_base = read_adapter_base(Path(ref)) if kind == "path" else None
         return cls(kind, ref, few_shot, adapter_base)
+
+
+def parse_base(text: str) -> ModelSource:
+    """A model as a command line names it: "embedded:NAME", "hub:ID", "path:FOLDER", or a bare
+    folder (absolute, starting with ".", or existing) or hub id. A folder is made absolute
+    (relative to the working folder, as a command line means it). Raises
+    `ModelUnavailableError` for an empty value."""
+    text = str(text).strip()
+    if not text:
+        raise ModelUnavailableError("the base model is empty: give a hub id, a folder or embedded:NAME")
+    kind, sep, ref = text.partition(":")
+    if not (sep and kind in SOURCE_KINDS):
+        path = Path(text).expanduser()
+        kind, ref = ("path", text) if path.is_absolute() or text.startswith(".") or path.exists() else ("hub", text)
+    ref = ref.strip()
+    if kind == "path":
+        return ModelSource.parse(f"path:{Path(ref).expanduser().resolve()}")
+    return ModelSource(kind, ref)
 
 
 def source_version(source: ModelSource) -> str:

@@ -11,7 +11,8 @@ import pytest
 
 from studio_app import open_page, shown
 from training.data import SAMPLE_PATH
-from training.finetune import FinetuneArguments, summarise_log, _write_run
+from training.finetune import FinetuneArguments, summarise_log
+from training.run_folders import write_run as _write_run
 from training.runs import list_runs
 
 PAGE = "pages/4_Training.py"

@@ -9,7 +9,7 @@ from pathlib import Path
 from songgen_core.paths import PROJECT_ROOT, runs_dir
 from test_app_training import LORA, write_run
 from training.data import SAMPLE_PATH
-from training.finetune import _write_run
+from training.run_folders import write_run as _write_run
 from training.runs import latest_runs, list_runs
 
 

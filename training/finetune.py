@@ -42,22 +42,22 @@ settings loads the cached sets too (`--no-token-cache` reads and tokenizes afres
 from __future__ import annotations
 
 import math
-import os
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from songgen_core import paths
-from songgen_core.errors import ModelUnavailableError, SongGenError
-from songgen_core.files import building_folder, write_json
-from songgen_core.registry import ADAPTER_BASE_FILE, GENRE_NAME
+from songgen_core.errors import SongGenError
+from songgen_core.files import write_json
+from songgen_core.loading import context_length
+from songgen_core.registry import ADAPTER_BASE_FILE, GENRE_NAME, parse_base
 
 from . import token_cache
+from .base_models import default_block_size, load_base, parameter_counts, resolve_base
 from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
 from .packing import PAD_TO, BlockDataset, PadCollator, add_end_token, build_dataset
-from .runs import portable_paths
+from .run_folders import library_versions, plan_run
 from .source import resolve_source
 
 DEFAULT_BASE = "gpt2-medium"
@@ -152,58 +152,6 @@ class FinetuneArguments:
         return {"r": self.lora_r, "alpha": self.lora_alpha, "dropout": self.lora_dropout, "target_modules": modules}
 
 
-def _base_kind(base: str) -> tuple[str, str]:
-    """("embedded" | "hub" | "path", ref) of a `--base` value: a bare folder is a path, anything else a hub id."""
-    text = str(base).strip()
-    if not text:
-        raise ModelUnavailableError("the base model is empty: give a hub id, a folder or embedded:NAME")
-    kind, sep, ref = text.partition(":")
-    if sep and kind in ("embedded", "hub", "path"):
-        return kind, ref.strip()
-    path = Path(text).expanduser()
-    if path.is_absolute() or text.startswith(".") or path.exists():
-        return "path", text
-    return "hub", text
-
-
-def resolve_base(base: str) -> str:
-    """A folder or hub id `from_pretrained` accepts. Raises `ModelUnavailableError` for a bad base."""
-    kind, ref = _base_kind(base)
-    if kind == "embedded":
-        from songgen_core.embedded import converted_dir
-
-        return str(converted_dir(ref))
-    if kind == "hub":
-        return ref
-    path = Path(ref).expanduser()
-    if not (path / "config.json").is_file():
-        raise ModelUnavailableError(f"base model folder {path} has no config.json (a saved transformers model)")
-    return str(path.resolve())
-
-
-def base_registry_source(base: str) -> str:
-    """`--base` in the registry's source syntax: "embedded:NAME", "hub:ID" or "path:/absolute/folder"
-    (what an adapter's songgen_base.json names, so the registry finds the base offline)."""
-    kind, ref = _base_kind(base)
-    if kind == "path":
-        return f"path:{Path(ref).expanduser().resolve()}"
-    return f"{kind}:{ref}"
-
-
-def load_base(source: str):
-    """(model, tokenizer) of the base, or `ModelUnavailableError` naming the reason."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source)
-    except (OSError, ValueError, KeyError) as e:
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"
-        hint = " (the hub is off: HF_HUB_OFFLINE is set; use a local folder or embedded:NAME)" if offline else ""
-        raise ModelUnavailableError(f"cannot load base model {source!r}: {str(e).splitlines()[0] if str(e) else type(e).__name__}{hint}") from None
-    return model, tokenizer
-
-
 def cleaning_options(args: FinetuneArguments) -> CleaningOptions:
     return CleaningOptions(genres=(args.genre,), strict_language=args.strict_language, seed=args.split_seed)
 
@@ -243,25 +191,6 @@ def tokenized_sets(args: FinetuneArguments, data, tokenizer, block_size: int, tr
         return train_set, eval_set, {**meta, "from_cache": False}
 
 
-def default_block_size(model, tokenizer) -> int:
-    limits = [1024]
-    for name in ("n_positions", "max_position_embeddings"):
-        value = getattr(model.config, name, None)
-        if isinstance(value, int) and value > 0:
-            limits.append(value)
-    if isinstance(tokenizer.model_max_length, int) and 0 < tokenizer.model_max_length < 10**9:
-        limits.append(tokenizer.model_max_length)
-    return min(limits)
-
-
-def _context(model) -> int:
-    for name in ("n_positions", "max_position_embeddings"):
-        value = getattr(model.config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return 10**9
-
-
 def _perplexity(loss) -> float | None:
     if loss is None:
         return None
@@ -269,18 +198,6 @@ def _perplexity(loss) -> float | None:
         return math.exp(loss)
     except OverflowError:
         return None
-
-
-def _broadcast(value, training_args):
-    """The main process's `value` on every process (run ids and folder names must agree)."""
-    if training_args.world_size > 1:
-        import torch.distributed as dist
-
-        if dist.is_available() and dist.is_initialized():
-            box = [value]
-            dist.broadcast_object_list(box, src=0)
-            return box[0]
-    return value
 
 
 def summarise_log(log_history: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -312,29 +229,26 @@ def finetune(args: FinetuneArguments) -> dict:
     from transformers import Trainer, TrainingArguments, default_data_collator, set_seed
 
     set_seed(args.seed)
-    models_dir = Path(args.models_dir)
-    target = models_dir / args.genre
+    place = plan_run(Path(args.models_dir) / args.genre, Path(args.runs_dir) / args.genre, args.run_id)
+    target = place.target
     lora = None
     if args.lora:
         if source == str(target.resolve()):
             raise FinetuneError(f"the base {args.base} is the folder the adapter would replace; copy the base elsewhere first")
-        lora = {**args.lora_settings(), "base": base_registry_source(args.base)}
+        lora = {**args.lora_settings(), "base": str(parse_base(args.base))}
         model = _with_lora(model, tokenizer, args)
         adapted = [name for name, module in model.named_modules() if hasattr(module, "lora_A")]
         lora["adapted_modules"] = {"count": len(adapted), "names": sorted({name.rsplit(".", 1)[-1] for name in adapted})}
     elif add_end_token(tokenizer):
         model.resize_token_embeddings(len(tokenizer))
-    parameters = _parameter_counts(model)
-    context = default_block_size(model, tokenizer)
-    block_size = args.block_size or context
-    if block_size > _context(model):
-        raise FinetuneError(f"block size {block_size} is longer than the model's context ({_context(model)} tokens)")
-    runs_dir = Path(args.runs_dir) / args.genre
-    run_id = args.run_id or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    work = models_dir / f".{args.genre}.tmp-{run_id}"
+    parameters = parameter_counts(model)
+    block_size = args.block_size or default_block_size(model, tokenizer)
+    context = context_length(model) or 10**9
+    if block_size > context:
+        raise FinetuneError(f"block size {block_size} is longer than the model's context ({context} tokens)")
 
     settings = dict(
-        output_dir=str(work), num_train_epochs=args.num_train_epochs, max_steps=args.max_steps,
+        output_dir=str(place.work), num_train_epochs=args.num_train_epochs, max_steps=args.max_steps,
         per_device_train_batch_size=args.per_device_train_batch_size, per_device_eval_batch_size=args.per_device_eval_batch_size,
         gradient_accumulation_steps=args.gradient_accumulation_steps, learning_rate=args.learning_rate,
         warmup_steps=args.warmup_steps, weight_decay=args.weight_decay, eval_strategy="steps", eval_steps=args.eval_steps,
@@ -343,8 +257,7 @@ def finetune(args: FinetuneArguments) -> dict:
         label_names=["labels"],  # a PeftModel's forward hides the name from the Trainer
     )
     training_args = TrainingArguments(**settings)
-    run_id = _broadcast(run_id, training_args)
-    work = models_dir / f".{args.genre}.tmp-{run_id}"
+    work = place.agree(training_args).work
     training_args.output_dir = str(work)
 
     train_set, eval_set, data_meta = tokenized_sets(args, data, tokenizer, block_size, training_args)
@@ -358,9 +271,9 @@ def finetune(args: FinetuneArguments) -> dict:
                       data_collator=collator, processing_class=tokenizer)
     main = trainer.is_world_process_zero()
     started = time.time()
-    # Only the main process builds the model folder (the Trainer's output_dir, the same name on every
-    # process); it replaces models/<genre>/ when the block ends, after the run log is written.
-    with building_folder(target, work=work) if main else nullcontext(work):
+    # Only the main process builds the model folder; it replaces models/<genre>/ when the block
+    # ends, after the run log is written.
+    with place.building(main):
         train_result = trainer.train()
         final = trainer.evaluate()
         # The model (with --lora: only the adapter) and the tokenizer (processing_class), on the main process.
@@ -374,7 +287,7 @@ def finetune(args: FinetuneArguments) -> dict:
         train_losses, eval_losses = summarise_log(trainer.state.log_history)
         metrics = {**train_result.metrics, **final, "perplexity": _perplexity(final.get("eval_loss"))}
         log = {
-            "run_id": run_id,
+            "run_id": place.run_id,
             "genre": args.genre,
             "base": args.base,
             "base_source": source,
@@ -403,10 +316,9 @@ def finetune(args: FinetuneArguments) -> dict:
             "final": {"step": trainer.state.global_step, "eval_loss": final.get("eval_loss"),
                       "perplexity": metrics["perplexity"], "train_loss": train_result.metrics.get("train_loss")},
             "model_dir": str(target.resolve()),
-            "versions": _versions(),
+            "versions": library_versions(),
         }
-        log = portable_paths(log)  # what is returned is what is written
-        _write_run(runs_dir, run_id, log, metrics)
+        log = place.write_log(log, metrics)  # what is returned is what is written
     return log
 
 
@@ -426,37 +338,6 @@ def _with_lora(model, tokenizer, args: FinetuneArguments):
         return get_peft_model(model, config)
     except ValueError as error:  # e.g. no module matches the target names
         raise FinetuneError(f"LoRA could not be applied to {args.base}: {str(error).splitlines()[0]}") from None
-
-
-def _parameter_counts(model) -> dict:
-    """Trainable and total parameters (a tied weight counted once)."""
-    params = list(model.parameters())  # parameters() yields a shared tensor once
-    return {"trainable": sum(p.numel() for p in params if p.requires_grad), "total": sum(p.numel() for p in params)}
-
-
-def _versions() -> dict:
-    import torch
-    import transformers
-
-    versions = {"torch": torch.__version__, "transformers": transformers.__version__}
-    try:
-        import peft
-
-        versions["peft"] = peft.__version__
-    except ImportError:
-        pass
-    return versions
-
-
-def _write_run(runs_dir: Path, run_id: str, log: dict, metrics: dict) -> Path:
-    """Write `log.json` and `metrics.json` to a hidden folder and rename it to `<runs_dir>/<run_id>/`."""
-    target = runs_dir / run_id
-    if target.exists():
-        raise FinetuneError(f"a run named {run_id} already exists in {runs_dir}; choose another --run-id")
-    with building_folder(target) as work:
-        for name, data in (("log.json", log), ("metrics.json", metrics)):
-            write_json(work / name, portable_paths(data))  # committed logs must not name this machine's folders
-    return target
 
 
 def parse_args(argv: list[str] | None = None, prog: str = "python -m training finetune") -> FinetuneArguments:

@@ -36,23 +36,22 @@ are needed.
 from __future__ import annotations
 
 import random
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from songgen_core.errors import ConfigError, ModelUnavailableError, SongGenError
-from songgen_core.files import replace_folder, write_json
+from songgen_core import paths
+from songgen_core.files import write_json
 from songgen_core.prompts import END_OF_LYRICS
-from songgen_core.registry import ADAPTER_BASE_FILE, DEFAULT_MODELS_DIR, adapter_few_shot, GENRE_NAME, SOURCE_KINDS, ModelSource, load_registry
+from songgen_core.registry import (ADAPTER_BASE_FILE, GENRE_NAME, SOURCE_KINDS, ModelSource, adapter_few_shot,
+                                   load_registry)
 
+from .base_models import default_block_size, load_base, parameter_counts, resolve_base
 from .errors import TooFewPreferencesError
-# finetune's private helpers (_broadcast, _parameter_counts, _versions, _write_run) are reused, not copied.
-from .finetune import (DEFAULT_RUNS_DIR, _broadcast, _parameter_counts, _versions, _write_run,
-                       default_block_size, load_base, resolve_base)
 from .preferences import METHODS, load_preferences, preference_counts
-from .runs import portable_paths
+from .run_folders import library_versions, plan_run
 
 # The metrics TRL logs (with "eval_" in front for the eval set) and the names the run log gives them.
 PREFERENCE_METRICS = {"rewards/margins": "reward_margin", "rewards/accuracies": "reward_accuracy",
@@ -74,8 +73,9 @@ class PreferArguments:
     model: str | None = field(default=None, metadata={"help": "the model to tune (default: the one the registry serves for the genre): "
                                                       "embedded:NAME, hub:ID, path:FOLDER or a folder"})
     config: str | None = field(default=None, metadata={"help": "the registry file (default: SONGGEN_CONFIG or config/models.toml)"})
-    models_dir: str = field(default=str(DEFAULT_MODELS_DIR), metadata={"help": "the result goes to <models_dir>/<genre>-pref/ (or <genre>/ with --serve)"})
-    runs_dir: str = field(default=str(DEFAULT_RUNS_DIR), metadata={"help": "the run's log goes to <runs_dir>/<genre>/<run-id>/"})
+    # None: where the studio looks (songgen_core.paths), so the tuned model is the one it serves.
+    models_dir: str | None = field(default=None, metadata={"help": "the result goes to <models_dir>/<genre>-pref/ (or <genre>/ with --serve); default: SONGGEN_MODELS_DIR, else models/"})
+    runs_dir: str | None = field(default=None, metadata={"help": "the run's log goes to <runs_dir>/<genre>/<run-id>/ (default: SONGGEN_RUNS, else runs/)"})
     run_id: str | None = field(default=None, metadata={"help": "name of the run folder (default: UTC time)"})
     serve: bool = field(default=False, metadata={"help": "replace models/<genre>/ (the genre then serves the tuned model) "
                                                  "instead of writing models/<genre>-pref/"})
@@ -109,6 +109,8 @@ class PreferArguments:
         if not isinstance(self.genre, str) or not GENRE_NAME.match(self.genre.strip().lower()):
             raise PreferError(f"genre {self.genre!r} must be a genre name such as rock, pop or rap")
         self.genre = self.genre.strip().lower()
+        self.models_dir = str(self.models_dir or paths.models_dir())
+        self.runs_dir = str(self.runs_dir or paths.runs_dir())
         if self.method not in METHODS:
             raise PreferError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
         if self.run_id is not None and not GENRE_NAME.match(self.run_id.lower()):
@@ -259,12 +261,8 @@ def prefer(args: PreferArguments) -> dict:
     args.check()
     train_set, eval_set, counts = preference_sets(args)
     source = genre_model(args)
-    models_dir = Path(args.models_dir)
-    target = models_dir / args.target_name()
-    runs_dir = Path(args.runs_dir) / args.genre
-    run_id = args.run_id or datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    if (runs_dir / run_id).exists():
-        raise PreferError(f"a run named {run_id} already exists in {runs_dir}; choose another --run-id")
+    place = plan_run(Path(args.models_dir) / args.target_name(), Path(args.runs_dir) / args.genre, args.run_id)
+    target = place.target
     model, tokenizer, peft_config, lora, adapter_base, folder = load_policy(args, source)
     few_shot = _served_few_shot(source, tokenizer)
     # An adapter cannot be served on the folder it replaces: merge it into that model instead.
@@ -274,7 +272,7 @@ def prefer(args: PreferArguments) -> dict:
 
     set_seed(args.seed)
     common = dict(
-        output_dir=str(models_dir / f".{target.name}.tmp-{run_id}"), num_train_epochs=args.num_train_epochs,
+        output_dir=str(place.work), num_train_epochs=args.num_train_epochs,
         max_steps=args.max_steps, per_device_train_batch_size=args.per_device_train_batch_size,
         per_device_eval_batch_size=args.per_device_eval_batch_size, gradient_accumulation_steps=args.gradient_accumulation_steps,
         learning_rate=args.learning_rate, warmup_steps=args.warmup_steps, beta=args.beta,
@@ -290,8 +288,7 @@ def prefer(args: PreferArguments) -> dict:
 
         common.update(desirable_weight=args.desirable_weight, undesirable_weight=args.undesirable_weight)
     config = Config(**common)
-    run_id = _broadcast(run_id, config)
-    work = models_dir / f".{target.name}.tmp-{run_id}"
+    work = place.agree(config).work
     config.output_dir = str(work)
     try:
         trainer = Trainer(model=model, args=config, train_dataset=train_set, eval_dataset=eval_set,
@@ -300,17 +297,13 @@ def prefer(args: PreferArguments) -> dict:
         raise PreferError(f"{args.method.upper()} could not start: {str(error).splitlines()[0]}") from None
     main = trainer.is_world_process_zero()
     started = time.time()
-    try:
-        if main:
-            models_dir.mkdir(parents=True, exist_ok=True)
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
+    with place.building(main):  # the main process's folder replaces the target when the block ends
         train_result = trainer.train()
         final = trainer.evaluate() if eval_set is not None else {}
         if not main:
             return {}
         tuned = trainer.accelerator.unwrap_model(trainer.model)
-        parameters = _parameter_counts(tuned)
+        parameters = parameter_counts(tuned)
         if merge:
             tuned.merge_and_unload().save_pretrained(str(work))
         else:  # the trained adapter alone ("default"; not TRL's frozen "ref" copy)
@@ -321,7 +314,7 @@ def prefer(args: PreferArguments) -> dict:
         train_rows, eval_rows = summarise_preference_log(trainer.state.log_history)
         last = train_rows[-1] if train_rows else {}
         log = {
-            "run_id": run_id, "genre": args.genre, "kind": args.method,
+            "run_id": place.run_id, "genre": args.genre, "kind": args.method,
             "base": str(source), "base_source": folder, "lora": lora, "merged": merge, "few_shot": few_shot,
             "parameters": parameters, "data": str(Path(args.data).expanduser().resolve()), "sample": False,
             "started": datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="seconds"),
@@ -338,23 +331,10 @@ def prefer(args: PreferArguments) -> dict:
                       **{name: last.get(name) for name in ("reward_margin", "reward_accuracy")},
                       **{f"eval_{name}": final.get(f"eval_{key}") for key, name in PREFERENCE_METRICS.items()
                          if name in ("reward_margin", "reward_accuracy")}},
-            "model_dir": str(target.resolve()), "served": args.serve, "versions": {**_versions(), **_more_versions()},
+            "model_dir": str(target.resolve()), "served": args.serve, "versions": library_versions("trl", "datasets"),
         }
-        log = portable_paths(log)
-        _write_run(runs_dir, run_id, log, {**train_result.metrics, **final})
-        replace_folder(work, target)
-        return log
-    except BaseException:
-        if main:
-            shutil.rmtree(work, ignore_errors=True)
-        raise
-
-
-def _more_versions() -> dict:
-    import datasets
-    import trl
-
-    return {"trl": trl.__version__, "datasets": datasets.__version__}
+        log = place.write_log(log, {**train_result.metrics, **final})
+    return log
 
 
 def parse_args(argv: list[str] | None = None, prog: str = "python -m training prefer") -> PreferArguments:
