@@ -107,12 +107,12 @@ def _norm(line: str) -> str:
     return " ".join(words(line))
 
 
-def near_duplicate(a: str, b: str) -> bool:
-    """Two lines whose word sets overlap by `NEAR_DUPLICATE` or more (intersection over union)."""
+def near_duplicate(a: str, b: str, threshold: float = NEAR_DUPLICATE) -> bool:
+    """Two lines whose word sets overlap by `threshold` or more (intersection over union)."""
     wa, wb = set(words(a)), set(words(b))
     if not wa or not wb:
         return False
-    return len(wa & wb) / len(wa | wb) >= NEAR_DUPLICATE
+    return len(wa & wb) / len(wa | wb) >= threshold
 
 
 def repeated_lines(text: str, plan: SongPlan | None = None) -> dict:
