@@ -57,6 +57,7 @@ class Candidate:
     logprob: float  # summed token log-probabilities, the line's end included
     tokens: int  # how many tokens were scored
     rhyme_word: str | None = None  # set for a fork steered to a rhyme word
+    end_logprob: float = 0.0  # the model's log-probability of the line ending where it ends
 
     @property
     def fluency(self) -> float:
@@ -167,6 +168,7 @@ class LineWriter:
                    prefix: str = "", rows: int | None = None) -> list[Candidate]:
         """Sample candidate lines that continue the song so far (see the module docstring).
 
+        Lines have `min_syllables` to `max_syllables` (a row past the maximum is dropped).
         `prefix` (the title, for the chorus's first line) starts every candidate; `rhymes`
         maps the words to steer the ending to onto their one-token ids."""
         rows = rows or self.rows
@@ -195,7 +197,7 @@ class LineWriter:
             # Forks from the previous step: read how likely the line ends after the rhyme word.
             for r in state.fork_rows():
                 found.append(Candidate(" ".join(state.text[r].split()), state.lp[r] + end_lp[r].item(), state.n[r] + 1,
-                                       state.rhyme[r]))
+                                       state.rhyme[r], end_lp[r].item()))
             # Free rows: draw the next token.
             scores = logits / max(self.temperature, 1e-5)
             scores = self._penalize(scores.clone())
@@ -222,7 +224,7 @@ class LineWriter:
                 lp = logprobs[r, token].item()
                 if "\n" in text:
                     line = " ".join((state.text[r] + text[: text.index("\n")]).split())
-                    found.append(Candidate(line, state.lp[r] + lp, state.n[r] + 1))
+                    found.append(Candidate(line, state.lp[r] + lp, state.n[r] + 1, None, end_lp[r].item()))
                     continue
                 state.extend(r, token, text, lp)
                 if prefix_syllables + state.syl[r] > max_syllables:

@@ -43,8 +43,10 @@ from .token_tables import tables
 FLUENCY_MARGIN = 0.7  # nats per token below the best candidate's fluency: not considered
 STRICT_RHYME_BONUS = 1.2
 SLANT_RHYME_BONUS = 0.35
+END_EXPECTED, END_WEIGHT = -1.0, 0.25  # a break less likely than e^-1 after the last word costs 0.25 a nat
 OPEN_BONUS = 0.08  # per doubling of the rhymes a group's first end word offers its partner
 WRITER_NEAR_DUPLICATE = 0.5  # stricter than the metric's 0.6: a line sharing half its words with another is not kept
+EXPLORE_ABOVE_TARGET = 3  # candidates longer than the target by more syllables are not written out (time)
 RETRIES = 2  # more rounds of candidates when none can be kept
 # A line does not end on these: it would break off mid-phrase.
 DANGLING = frozenset("""a an the and or but nor of to in on at by for from with into onto upon as than that
@@ -119,6 +121,8 @@ def score_line(candidate: Candidate, state: SongState, partner: str | None, open
         parts["rhyme_bonus"] = {"strict": STRICT_RHYME_BONUS, "slant": SLANT_RHYME_BONUS, "none": 0.0}[rhyme]
     parts["rhyme"] = rhyme
     parts["end_reuse"] = -0.6 if end in state.end_words else 0.0
+    # A line should sound finished: the model's own probability of a line break right there.
+    parts["ending_penalty"] = END_WEIGHT * min(0.0, candidate.end_logprob - END_EXPECTED)
     ws = words(text)
     pairs = list(zip(ws, ws[1:]))
     used = sum(p in state.outside_pairs for p in pairs)
@@ -261,6 +265,7 @@ class StructuredJob:
     def _line(self, writer: LineWriter, state: SongState, partner: str | None, opens_group: bool, title_line: bool):
         """Choose one line: candidates, then the best keepable one (a few more rounds if none)."""
         lo, hi = state.plan.syllables
+        hi = min(hi, state.target + EXPLORE_ABOVE_TARGET)
         prefix = state.title if title_line else ""  # the chorus opens with the title; the model goes on from it
         if prefix and line_syllables(prefix) >= hi:  # a long title is the whole line
             return state.title, {"fluency": None, "syllables": line_syllables(prefix), "rhyme": None, "title": True}
