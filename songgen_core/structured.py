@@ -197,7 +197,7 @@ class StructuredJob:
         pieces: list[str] = []
         scores: list[dict] = []
         started = time.perf_counter()
-        timings = {"first_line_s": None}
+        timings = {"first_line_s": None, "first_token_s": None}
 
         def emit(piece: str) -> None:
             pieces.append(piece)
@@ -246,8 +246,8 @@ class StructuredJob:
                     if line is None:  # nothing keepable after the retries: the section is a line short
                         scores.append({"section": section.name, "line": j, "text": None, "skipped": True, **(parts or {})})
                         continue
-                    if timings["first_line_s"] is None:
-                        timings["first_line_s"] = round(time.perf_counter() - started, 3)
+                    if timings["first_line_s"] is None:  # also first_token_s: the first text the model wrote
+                        timings["first_line_s"] = timings["first_token_s"] = round(time.perf_counter() - started, 3)
                     state.lines.append(line)
                     state.end_words.add(last_word(line))
                     if not section.chorus:
@@ -281,8 +281,18 @@ class StructuredJob:
                 return None, None
             best, parts = choose(found, state, partner, opens_group, rejected)
             if best is not None:
-                return best.text.strip(), {**parts, "steered": best.rhyme_word is not None,
-                                           "candidates": count, "rejected": rejected, "round": attempt + 1}
+                parts = {**parts, "steered": best.rhyme_word is not None, "candidates": count,
+                         "forks": sum(c.rhyme_word is not None for c in found), "rejected": rejected, "round": attempt + 1}
+                if partner and parts["rhyme"] != "strict":  # why no rhyme: the best rhyming candidate, if any
+                    rhymed = [c for c in found if is_rhyme(partner, last_word(c.text))]
+                    if rhymed:
+                        top = max(rhymed, key=lambda c: c.fluency)
+                        parts["best_rhyme"] = {"text": top.text, "fluency": round(top.fluency, 3),
+                                               "ending": round(top.end_logprob, 3), "rejected": rejection(top.text, state)}
+                return best.text.strip(), parts
+        if prefix:  # the title stays in the chorus, alone on its line if need be
+            return state.title, {"fluency": None, "syllables": line_syllables(prefix), "rhyme": None, "title": True,
+                                 "rejected": rejected, "candidates": count}
         return None, {"rejected": rejected, "candidates": count}
 
     @staticmethod
