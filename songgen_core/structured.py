@@ -90,6 +90,9 @@ def rejection(text: str, state: SongState) -> str | None:
         return "too short"
     if ws[-1] in DANGLING:
         return "dangling end"
+    letters = [ch for ch in text if ch.isalpha()]
+    if len(letters) >= 6 and sum(ch.isupper() for ch in letters) > 0.6 * len(letters):
+        return "shouting"
     counts = {w: ws.count(w) for w in ws if len(w) > 2}
     pairs = list(zip(ws, ws[1:]))
     if any(c >= 3 for c in counts.values()) or len(set(pairs)) < len(pairs):
@@ -274,12 +277,19 @@ class StructuredJob:
         rhymes = self._rhyme_targets(writer, state, partner)
         rejected: dict[str, int] = {}
         count = 0
+        pool: list = []
         for attempt in range(1 + RETRIES):
             found = writer.candidates(lo, hi, rhymes=rhymes, prefix=prefix)
             count += len(found)
             if self.cancelled.is_set():
                 return None, None
+            pool += found
+            found = pool
+            rejected = {}  # counted over the whole pool of this line's candidates
             best, parts = choose(found, state, partner, opens_group, rejected)
+            if best is not None and attempt == 0 and rhymes and not any(c.rhyme_word for c in found) \
+                    and parts["rhyme"] != "strict":
+                continue  # a line that should rhyme met no rhyme word the model found likely: one more round
             if best is not None:
                 parts = {**parts, "steered": best.rhyme_word is not None, "candidates": count,
                          "forks": sum(c.rhyme_word is not None for c in found), "rejected": rejected, "round": attempt + 1}

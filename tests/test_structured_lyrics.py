@@ -117,6 +117,7 @@ def test_candidates_with_markup_stop_markers_or_clean_list_words_are_never_kept(
         "Hold me close and hold me close": "loop",
         "I keep on walking down to the": "dangling end",
         "Yeah": "too short",
+        "KID ME THE KEYS, LET ME PAY": "shouting",
     }
     for line, reason in cases.items():
         assert rejection(line, state) == reason, line
