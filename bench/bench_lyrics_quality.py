@@ -80,7 +80,12 @@ def main() -> None:
     parser.add_argument("--length", default="standard")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--songs", default="bench/results/lyrics_quality_songs.json")
+    parser.add_argument("--table", help="print the table of a songs file written before, and stop")
     args = parser.parse_args()
+    if args.table:
+        songs = json.loads(Path(args.table).read_text(encoding="utf-8"))
+        print(table(songs, sorted({s["genre"] for s in songs}, key=list(PROMPTS).index), args.modes.split(",")))
+        return
 
     import torch
 
@@ -117,16 +122,17 @@ def main() -> None:
                 songs.append({"genre": genre, "mode": mode, "title": title, "artist": artist, "seed": request.seed,
                               "seconds": seconds, "first_s": first, "metrics": metrics, "text": result.text,
                               "line_scores": result.line_scores})
+                Path(args.songs).parent.mkdir(parents=True, exist_ok=True)
+                Path(args.songs).write_text(json.dumps(songs, indent=1), encoding="utf-8")  # so far, after every song
                 r = metrics["rhyme"]
                 print(f"  {genre:4s} {mode:10s} {title:18s} {seconds:5.1f} s {metrics['words']:3d} words "
                       f"rhyme {r['rate']:.2f} (slant {r['slant_rate']:.2f}) first {first}", flush=True)
-    Path(args.songs).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.songs).write_text(json.dumps(songs, indent=1), encoding="utf-8")
     print(f"\nsongs written to {args.songs}\n")
     print(table(songs, genres, modes))
 
 
 def table(songs: list[dict], genres: list[str], modes: list[str]) -> str:
+    """The per-genre table (also: python bench/bench_lyrics_quality.py --table SONGS.json)."""
     head = ("| genre | mode | songs | rhyme rate strict (slant) | repeated / near-dup lines outside chorus | distinct-2 "
             "| words mean (min-max) | title in chorus | V/C/V/C, chorus repeated | markup songs | clean-list songs "
             "| s per song mean (max) | s per word | first line/token s |")
