@@ -29,6 +29,7 @@ from .errors import InvalidRequestError, SongGenError
 from .loading import LyricsModel, context_length, load_lyrics_model
 from .prompts import STOP_MARKERS, cut_at_stop_marker, held_back_length, lyrics_prompt
 from .registry import GENRE_NAME, Registry, load_registry
+from .song_plan import LENGTHS
 from .text import check_text
 
 MAX_TITLE_CHARS = 120
@@ -40,6 +41,7 @@ _CAP_MARGIN_TOKENS = 24
 # The lyrics always add this many words to the opening line: until they do, the model may
 # not end the song (a small model sometimes ends it right after the opening; see _NoEarlyEnd).
 MIN_NEW_WORDS = 3
+MODES = ("structured", "free")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class LyricsRequest:
     top_p: float = 0.95
     seed: int | None = None
     repetition_penalty: float = 1.1
+    mode: str = "structured"  # "structured": to the genre's song plan (structured.py); "free": one free run
+    length: str = "standard"  # structured songs: "short", "standard" (150-250 words) or "long"
+    explicit: bool = False  # False: clean lyrics, no profanity or sexual vulgarity (clean_words.py)
 
     def __post_init__(self):
         genre = check_text("genre", self.genre, max_chars=32).lower()
@@ -78,6 +83,12 @@ class LyricsRequest:
         set_("repetition_penalty", _number("repetition_penalty", self.repetition_penalty, 1.0, 2.0))
         if self.seed is not None:
             set_("seed", _integer("seed", self.seed, 0, 2**32 - 1))
+        if self.mode not in MODES:
+            raise InvalidRequestError("mode", f"must be one of: {', '.join(MODES)}")
+        if self.length not in LENGTHS:
+            raise InvalidRequestError("length", f"must be one of: {', '.join(LENGTHS)}")
+        if not isinstance(self.explicit, bool):
+            raise InvalidRequestError("explicit", "must be true or false")
 
     def with_seed(self, seed: int | None) -> "LyricsRequest":
         """The same request with another seed (for "repeat with a new seed")."""
@@ -98,6 +109,9 @@ class LyricsResult:
     prompt_tokens: int
     new_tokens: int
     timings: dict = field(default_factory=dict)
+    mode: str = "free"
+    plan: dict | None = None  # structured: the song plan, with the rhyme schemes drawn (SongPlan.to_dict)
+    line_scores: list = field(default_factory=list)  # structured: how each line was chosen (structured.py)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -110,7 +124,7 @@ def generate_lyrics(request: LyricsRequest, registry: Registry | None = None, mo
 
     Raises `UnknownGenreError`, `ModelUnavailableError` or `SongGenError`.
     """
-    job = _Job(request, registry, model)
+    job = _make_job(request, registry, model)
     job.run(sink=None)
     return job.result
 
@@ -121,7 +135,16 @@ def stream_lyrics(request: LyricsRequest, registry: Registry | None = None, mode
     The model is resolved (and loaded) here, so `UnknownGenreError` and
     `ModelUnavailableError` are raised before the first piece.
     """
-    return LyricsStream(_Job(request, registry, model))
+    return LyricsStream(_make_job(request, registry, model))
+
+
+def _make_job(request: "LyricsRequest", registry: Registry | None, model: LyricsModel | None):
+    """The job for the request's mode: a structured song (structured.py) or one free run (`_Job`)."""
+    if isinstance(request, LyricsRequest) and request.mode == "structured":
+        from .structured import StructuredJob
+
+        return StructuredJob(request, registry, model)
+    return _Job(request, registry, model)
 
 
 class LyricsStream:
@@ -176,16 +199,19 @@ class LyricsStream:
         finished stream it gives its whole text."""
         job = self._job
         text = self.shown if self.result is None else self.result.text
-        if "\n" in text and self.result is None:
+        if "\n" in text and self.result is None and not getattr(job, "WHOLE_LINES", False):
             text = text[: text.rfind("\n")]
         text = _tidy(text) or job.request.opening_line
         elapsed = time.perf_counter() - job.started if job.started is not None else None
+        plan = getattr(job, "resolved_plan", None)
         return LyricsResult(
             text=text, request=job.request, seed=job.seed, model_source=str(job.lm.source),
             model_description=job.lm.description, few_shot=job.lm.few_shot, ended_by="stopped",
             prompt_tokens=job.prompt_tokens, new_tokens=0,
             timings={"generate_s": None if elapsed is None else round(elapsed, 3),
                      "model_load_s": round(job.lm.load_seconds, 3)},
+            mode=job.request.mode, plan=None if plan is None else plan.to_dict(),
+            line_scores=list(getattr(job, "line_scores", [])),
         )
 
 

@@ -33,7 +33,7 @@ def test_generate_lyrics_then_music_saves_the_song(studio):
     at = fill(open_page(PAGE))
     assert not at.exception and not at.error
     [lyrics] = at.code
-    assert lyrics.value.startswith("Headlights cutting")
+    assert lyrics.value.startswith("[Verse 1]\nHeadlights cutting")  # structured, the default
     assert at.subheader[0].value == "Highway Static"
     assert any("seed 3" in caption.value for caption in at.caption)
     assert studio.store.counts()["songs"] == 0  # lyrics alone are not a song yet
@@ -68,7 +68,7 @@ def test_generate_lyrics_then_music_saves_the_song(studio):
 
     # Repeat: same inputs, a new seed; the music section closes until asked for again.
     at = button(at, "Repeat with a new seed").click().run()
-    assert not at.exception and at.code[0].value.startswith("Headlights cutting")
+    assert not at.exception and at.code[0].value.startswith("[Verse 1]\nHeadlights cutting")
     assert not any("seed 3 " in caption.value for caption in at.caption)
     assert not at.get("audio") and studio.store.counts()["songs"] == 2
 
@@ -83,7 +83,7 @@ def test_html_and_markdown_in_inputs_are_shown_literally(studio):
     at = fill(open_page(PAGE), title=title, artist=artist, opening="<b>Hello</b> # world")
     assert not at.exception and not at.error
     assert at.subheader[0].value == markdown_literal(title) and shown(at.subheader[0].value) == title
-    assert at.code[0].value.startswith("<b>Hello</b> # world")  # st.code shows text as is
+    assert at.code[0].value.startswith("[Verse 1]\n<b>Hello</b> # world")  # st.code shows text as is
     assert not at.get("html")
     for text in markdown_texts(at):
         assert "<script>" not in text and "<b>" not in text and "**Bold**" not in text and ":fire:" not in text
@@ -114,7 +114,7 @@ def test_bad_fields_get_messages_next_to_them_and_nothing_is_saved(studio):
     at.text_input(key="gen_title").set_value("Fine now")
     at.text_input(key="gen_opening").set_value("Headlights cutting")
     at = button(at, "Generate lyrics").click().run()
-    assert not at.error and at.code[0].value.startswith("Headlights cutting")
+    assert not at.error and at.code[0].value.startswith("[Verse 1]\nHeadlights cutting")
 
 
 def test_a_missing_model_shows_what_to_do_and_the_page_keeps_working(studio):
@@ -126,7 +126,7 @@ def test_a_missing_model_shows_what_to_do_and_the_page_keeps_working(studio):
     assert "not available" in error and "has no config.json" in error and "config/models.toml" in error
 
     at = fill(at, genre="rock")
-    assert not at.exception and not at.error and at.code[0].value.startswith("Headlights cutting")
+    assert not at.exception and not at.error and at.code[0].value.startswith("[Verse 1]\nHeadlights cutting")
     assert studio.store.counts() == {"songs": 1, "ratings": 1, "deleted_songs": 0}
 
 

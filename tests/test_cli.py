@@ -40,7 +40,7 @@ def test_writes_a_playable_song(config, tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().out.strip() == str(out)
     assert sorted(p.name for p in out.iterdir()) == ["lyrics.txt", "song.json", "song.mid", "song.mp3", "song.wav"]
     lyrics = (out / "lyrics.txt").read_text()
-    assert lyrics.startswith("Headlights cutting")
+    assert lyrics.startswith("[Verse 1]\nHeadlights cutting")  # structured, the default
     audio, rate = soundfile.read(out / "song.wav")
     assert abs(len(audio) / rate - 6.0) < 0.3 and np.abs(audio).max() > 0.1
     mp3, mp3_rate = soundfile.read(out / "song.mp3")
@@ -93,7 +93,7 @@ def test_an_existing_song_is_kept_unless_overwrite(config, tmp_path, capsys, mon
     assert "not empty" in capsys.readouterr().err
     assert (out / "lyrics.txt").read_text() == "my earlier song\n"
     assert main(args(config, out, "--overwrite")) == 0
-    assert (out / "lyrics.txt").read_text().startswith("Headlights cutting")
+    assert (out / "lyrics.txt").read_text().startswith("[Verse 1]\nHeadlights cutting")
 
 
 def test_runs_as_a_module_with_clear_usage_errors(tmp_path):

@@ -32,7 +32,7 @@ def test_embedded_small_model_writes_lyrics_that_start_with_the_opening_line():
     model = load_lyrics_model(ModelSource("embedded", "smollm2-135m"))
     assert model.few_shot is True  # a base model: prompted with example songs
     request = LyricsRequest(genre="rock", title="Midnight Engine", artist="The Rust Engines",
-                            opening_line="The city sleeps but I am wide awake", max_words=40, seed=5)
+                            opening_line="The city sleeps but I am wide awake", max_words=40, seed=5, mode="free")
     result = generate_lyrics(request, model=model)
     assert result.text.startswith("The city sleeps but I am wide awake")
     assert len(result.text.split()) > len(request.opening_line.split())  # it wrote something
@@ -42,3 +42,19 @@ def test_embedded_small_model_writes_lyrics_that_start_with_the_opening_line():
     assert sum(w.strip(",.!?'\"").isalpha() for w in words) / len(words) > 0.7  # words, not noise
     again = generate_lyrics(request, model=model)
     assert again.text == result.text  # same seed, same lyrics
+
+
+def test_embedded_small_model_writes_a_structured_song():
+    from songgen_core.lyric_metrics import lyric_metrics, structure_ok
+    from songgen_core.song_plan import SongPlan
+
+    model = load_lyrics_model(ModelSource("embedded", "smollm2-135m"))
+    request = LyricsRequest(genre="pop", title="Paper Moon", artist="Lena Vale", length="short",
+                            opening_line="We were dancing on the roof tonight", seed=2)
+    result = generate_lyrics(request, model=model)
+    plan = SongPlan.from_dict(result.plan)
+    metrics = lyric_metrics(result.text, request.title, plan)
+    assert result.text.startswith("[Verse 1]\nWe were dancing on the roof tonight\n")
+    assert structure_ok(result.text, plan) and metrics["title_in_chorus"]
+    assert metrics["markup"] == [] and metrics["clean_list_words"] == [] and metrics["repeated"]["exact"] == 0
+    assert generate_lyrics(request, model=model).text == result.text

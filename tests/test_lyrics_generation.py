@@ -25,8 +25,9 @@ def registry(tmp_path_factory):
 
 
 def request(**changes):
+    # The free mode (one free run, the original design); structured songs: test_structured_lyrics.py.
     fields = dict(genre="rock", title="Highway Static", artist="The Rust Engines",
-                  opening_line="Headlights cutting", seed=1, temperature=0.8)
+                  opening_line="Headlights cutting", seed=1, temperature=0.8, mode="free")
     return LyricsRequest(**{**fields, **changes})
 
 
@@ -141,6 +142,7 @@ def test_a_stream_left_early_stops_its_generation_and_frees_the_model(tmp_path):
     assert stream.result is None  # a stream left early has no result
     # The model serves the next song in full.
     whole = generate_lyrics(request(max_words=10, temperature=1.0), model=lm)
+    assert whole.mode == "free"
     assert whole.ended_by in ("word-limit", "token-limit", "eos") and whole.new_tokens > 2
 
 

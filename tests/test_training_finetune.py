@@ -120,7 +120,7 @@ def test_finetune_writes_model_and_run_log_served_by_the_registry(tmp_path, base
     assert registry.lyrics_source("rock").ref == str(model_dir.resolve()) and "rock" in registry.taken_over
     request = LyricsRequest(genre="rock", title="Night Drive", opening_line="The engine hums beneath the stars", max_words=12, seed=3)
     result = generate_lyrics(request, registry)
-    assert result.text.startswith("The engine hums beneath the stars") and result.few_shot is False
+    assert result.text.startswith("[Verse 1]\nThe engine hums beneath the stars") and result.few_shot is False
 
 
 def test_a_retrained_model_is_served_without_a_restart(tmp_path, base_dir):

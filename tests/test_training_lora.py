@@ -135,7 +135,7 @@ def test_lyrics_through_the_registry_with_adapters(trained):
     for genre in GENRES:
         for seed in range(3):
             request = LyricsRequest(genre=genre, title="Highway Static", artist="The Rust Engines",
-                                    opening_line="Headlights cutting", seed=seed, temperature=0.7, max_words=40)
+                                    opening_line="Headlights cutting", seed=seed, temperature=0.7, max_words=40, mode="free")
             result = generate_lyrics(request, registry)
             assert result.text.startswith("Headlights cutting") and result.few_shot is False
             assert END_OF_LYRICS not in result.text and "[Artist:" not in result.text and "[Song:" not in result.text
@@ -143,6 +143,10 @@ def test_lyrics_through_the_registry_with_adapters(trained):
             assert result.ended_by in ("end-marker", "word-limit", "eos", "token-limit")
     stream = stream_lyrics(request, registry)
     assert "".join(stream) == stream.result.text == generate_lyrics(request, registry).text
+    structured = LyricsRequest(genre="pop", title="Highway Static", opening_line="Headlights cutting", seed=1, length="short")
+    result = generate_lyrics(structured, registry)  # the default mode, through the adapter
+    assert result.text.startswith("[Verse 1]\nHeadlights cutting\n") and "[Chorus]" in result.text
+    assert result.mode == "structured" and result.model_source == str(registry.lyrics_source("pop"))
 
 
 def test_generation_stops_at_the_end_marker_written_as_ordinary_tokens(trained, monkeypatch):
@@ -174,7 +178,8 @@ def test_generation_stops_at_the_end_marker_written_as_ordinary_tokens(trained, 
         return generate(self, **kwargs)
 
     monkeypatch.setattr(type(lm.model), "generate", forced_generate)
-    request = LyricsRequest(genre="rock", title="Highway Static", opening_line="Headlights cutting", seed=1, temperature=0)
+    request = LyricsRequest(genre="rock", title="Highway Static", opening_line="Headlights cutting", seed=1, temperature=0,
+                            mode="free")
     result = generate_lyrics(request, registry)
     assert result.text == "Headlights cutting\nThe engine sings"
     assert result.ended_by == "end-marker" and result.new_tokens == stop

@@ -4,12 +4,111 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from songgen_core.prompts import END_OF_LYRICS, FEW_SHOT_EXAMPLES, format_song
+from songgen_core.prompts import END_OF_LYRICS, format_song
 
-CORPUS = [format_song(artist, title, lyrics) for songs in FEW_SHOT_EXAMPLES.values() for artist, title, lyrics in songs]
+# What the tiny models learn: the short example songs prompts.py had before its examples took the
+# section layout (kept here, so the tests that rely on what the tiny models memorised stay as they were).
+TRAINING_SONGS: dict[str, list[tuple[str, str, str]]] = {
+    "rock": [
+        (
+            "The Rust Engines",
+            "Highway Static",
+            """Headlights cutting through the rain tonight
+I left the city with its neon light
+The radio is screaming out my name
+And every mile I drive I feel the flame
+
+We are the sparks that never hit the ground
+We are the echo of a louder sound
+So turn it up and let the engine roar
+We don't live quiet anymore""",
+        ),
+        (
+            "Glass Harbour",
+            "Iron Lungs",
+            """I have been breathing smoke since I was young
+With borrowed anthems rolling off my tongue
+You built a wall and called it a home
+I broke it down to stand here on my own
+
+Scream it loud until the windows shake
+Give me something that I cannot break""",
+        ),
+    ],
+    "pop": [
+        (
+            "Lena Vale",
+            "Paper Hearts",
+            """We were dancing in the kitchen light
+Your hand in mine and everything was right
+Summer songs on a borrowed radio
+I never wanted you to let me go
+
+Oh oh, paper hearts in the rain
+Oh oh, I would fold them again
+Every color that you gave to me
+Is the only place I want to be""",
+        ),
+        (
+            "Marco Sun",
+            "Golden Hour",
+            """Wake me up when the sky turns gold
+I got a story that has never been told
+Call your friends, we are going out tonight
+Everybody shining, everybody bright
+
+This is our golden hour
+Feel the rhythm, feel the power""",
+        ),
+    ],
+    "rap": [
+        (
+            "MC Northside",
+            "Concrete Dreams",
+            """Started from the corner with a notebook and a plan
+Mama working doubles so I had to be a man
+Every bar I write is like a brick in the wall
+Building up a castle so my people never fall
+
+Concrete dreams, yeah, we grew through the cracks
+Never looking back, only moving on the tracks""",
+        ),
+        (
+            "Lil Meridian",
+            "Late Night Ledger",
+            """Counting every blessing like I'm counting up the rent
+Every single minute, tell me where the hours went
+They said I wouldn't make it, now they're asking for a verse
+I was writing in the dark, now I'm putting in the work""",
+        ),
+    ],
+    "_default": [
+        (
+            "June Harlow",
+            "Open Road",
+            """There's a light on the hill where the river bends
+An old guitar and a couple of friends
+We sing the songs that our fathers knew
+And every word of it still rings true
+
+Open road, carry me home
+I have wandered too long on my own""",
+        ),
+        (
+            "The Evening Post",
+            "Slow Burn",
+            """You move like a candle in a quiet room
+Your voice is the color of a late July moon
+I don't need the answers, I just need the time
+To hold you in the rhythm and the rhyme""",
+        ),
+    ],
+}
+
+CORPUS = [format_song(artist, title, lyrics) for songs in TRAINING_SONGS.values() for artist, title, lyrics in songs]
 # The lyrics alone, one song after another with no header or end token between them: a model
 # trained on this writes lines and never ends a song by itself (it runs to the word limit).
-ENDLESS_CORPUS = ["\n".join(lyrics.strip() for songs in FEW_SHOT_EXAMPLES.values() for _a, _t, lyrics in songs) + "\n"]
+ENDLESS_CORPUS = ["\n".join(lyrics.strip() for songs in TRAINING_SONGS.values() for _a, _t, lyrics in songs) + "\n"]
 
 
 def tiny_bpe_tokenizer(vocab_size: int = 400, end_token: bool = True):
