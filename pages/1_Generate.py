@@ -10,18 +10,14 @@ import streamlit as st
 
 from songgen_app import generate_view as view
 from songgen_app.forms import lyrics_defaults
-from songgen_app.resources import (
-    default_genre,
-    feedback_store,
-    registry_or_stop,
-    warm_lyrics_model,
-)
+from songgen_app.resources import default_genre, feedback_store, plans_or_stop, registry_or_stop, warm_lyrics_model
 from songgen_app.text import error_box, field_error
 from songgen_core import paths
 
 st.set_page_config(page_title="Write a song · SongGen Studio", page_icon="✍️", layout="wide")
 
 registry = registry_or_stop()
+plans_or_stop()  # a broken config/songs.toml is named here, before any song
 store = feedback_store()
 defaults = lyrics_defaults()
 genres = registry.genres()
@@ -30,6 +26,7 @@ if not genres:
     st.stop()
 errors = st.session_state.get("gen_errors", {})
 SAMPLING = ("max_words", "temperature", "top_k", "top_p", "seed")
+MODES = {"structured": "Song (verses, a chorus with the title, rhymes)", "free": "Free (one run of the model, as written)"}
 
 st.title("Write a song")
 warm_lyrics_model(registry)
@@ -43,8 +40,15 @@ with st.form("lyrics_form"):
     field_error(errors, "artist")
     st.text_input("Opening line", key="gen_opening", persist_state="session", help="Up to 300 characters.")
     field_error(errors, "opening_line")
+    mode_col, length_col, clean_col = st.columns([3, 2, 1], vertical_alignment="bottom")
+    mode_col.radio("Lyrics", list(MODES), format_func=MODES.get, key="gen_mode", horizontal=True, persist_state="session")
+    length_col.radio("Length", ["short", "standard", "long"], index=1, key="gen_length_words", horizontal=True,
+                     persist_state="session", help="Songs: standard is 150-250 words. Free lyrics: see Advanced.")
+    clean_col.toggle("Clean lyrics", value=True, key="gen_clean", persist_state="session",
+                     help="Keeps profanity and sexual vulgarity out: lines holding such words are not kept.")
+    field_error(errors, "mode", "length", "explicit")
     with st.expander("Advanced sampling", expanded=any(field in errors for field in SAMPLING)):
-        st.slider("Length (words)", 10, 400, defaults["max_words"], 10, key="gen_max_words", persist_state="session")
+        st.slider("Length of free lyrics (words)", 10, 400, defaults["max_words"], 10, key="gen_max_words", persist_state="session")
         field_error(errors, "max_words")
         st.slider("Temperature (0 = always the likeliest word)", 0.0, 2.0, defaults["temperature"], 0.05,
                   key="gen_temperature", persist_state="session")

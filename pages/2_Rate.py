@@ -9,20 +9,13 @@ callback with the id of the song the form was drawn for, so it can never land on
 import pandas as pd
 import streamlit as st
 
-from songgen_app.rating_charts import aggregate_chart, aggregate_frame
+from songgen_app.rating_charts import aggregate_chart, aggregate_frame, metric_correlations
 from songgen_app.resources import feedback_store
-from songgen_app.song_view import (
-    lyrics_box,
-    picked_song,
-    song_details,
-    song_label,
-    song_media,
-    song_name,
-)
+from songgen_app.song_view import lyrics_box, picked_song, song_details, song_label, song_media, song_metrics, song_name
 from songgen_app.text import error_box, heading, success_box, warning_box
 from songgen_core import paths
 from songgen_core.errors import InvalidRequestError
-from songgen_core.store import AGGREGATE_BY, MIN_INTERVAL_COUNT, TARGETS, StoreError
+from songgen_core.store import AGGREGATE_BY, MIN_CORRELATION_COUNT, MIN_INTERVAL_COUNT, TARGETS, StoreError
 
 st.set_page_config(page_title="Rate · SongGen Studio", page_icon="⭐", layout="wide")
 st.title("Rate songs")
@@ -134,6 +127,11 @@ for by, tab in zip(AGGREGATE_BY, st.tabs([BY_LABELS[by] for by in AGGREGATE_BY])
             st.altair_chart(aggregate_chart(frame, f"{target.capitalize()} by {BY_LABELS[by].lower()}",
                                                BY_LABELS[by], f"{target} score"), width="stretch")
             st.dataframe(frame[["group", "count", "mean", "interval", "ci_low", "ci_high"]], hide_index=True)
+
+st.subheader("Lyric metrics and the lyrics ratings")
+st.caption(f"How each measured property of the lyrics goes with the current lyrics ratings (Pearson's r; shown once "
+           f"{MIN_CORRELATION_COUNT} songs or more are rated). A number, not a verdict: read the songs too.")
+st.dataframe(metric_correlations(songs, song_metrics), hide_index=True)
 
 st.subheader("Export")
 csv_col, json_col = st.columns(2)

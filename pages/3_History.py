@@ -4,10 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from songgen_app.resources import feedback_store
-from songgen_app.song_view import lyrics_box, song_details, song_label, song_media
+from songgen_app.song_view import lyrics_box, song_details, song_label, song_media, song_metrics
 from songgen_app.text import error_box, heading
 from songgen_core import paths
 from songgen_core.errors import InvalidRequestError
+from songgen_core.lyric_metrics import metric_scores
 from songgen_core.songs import delete_song
 from songgen_core.store import StoreError
 
@@ -57,6 +58,7 @@ table = pd.DataFrame([{
     "created": song["created_at"][:19].replace("T", " "), "title": song["title"], "artist": song["artist"],
     "genre": song["genre"], "lyrics model": song["lyrics_model"], "music": song["music_backend"],
     "lyrics ★": song["lyrics_rating"], "music ★": song["music_rating"], "mean ★": song["rating"],
+    **{name: metric_scores(song_metrics(song)).get(name) for name in ("rhyme rate", "words")},
     "ratings": song["ratings_count"],
 } for song in songs])
 st.dataframe(table, hide_index=True, column_config={"mean ★": st.column_config.NumberColumn(format="%.1f")})

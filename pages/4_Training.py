@@ -1,11 +1,11 @@
 """Training: the fine-tuning and preference-tuning runs (runs/<genre>/<run-id>/log.json), their losses,
 perplexity (or reward accuracy) and hyperparameters, and which model each genre now serves."""
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
-from songgen_app.tables import MAX_COLUMN_PX, text_width, whole_text_columns
+from songgen_app.training_view import cell, loss_chart, reward, run_result
+from songgen_app.tables import text_width, whole_text_columns
 from songgen_app.text import caption, error_box, markdown_literal
 from songgen_core import paths
 from songgen_core.errors import ConfigError
@@ -21,32 +21,6 @@ runs_dir = paths.runs_dir()
 runs = list_runs(runs_dir)
 for path, reason in runs.problems:
     st.warning(markdown_literal(f"Skipped an unreadable run log {path}: {reason}"))
-
-
-def _shown(value):
-    """One table cell as text (hyperparameters mix numbers, strings and booleans)."""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return "" if value is None else str(value)
-
-
-def _ppl(value) -> str:
-    return "overflow" if value is None else f"{value:.2f}"
-
-
-def _reward(run, name: str):
-    """A preference run's final reward metric: on the held-out preferences, else the last logged on training."""
-    final = run.preference.get("final", {})
-    return final.get(f"eval_{name}") if final.get(f"eval_{name}") is not None else final.get(name)
-
-
-def _result(run) -> str:
-    """The perplexity of a fine-tuning run; a DPO/KTO run's reward accuracy and margin (it has no perplexity)."""
-    if not run.is_preference:
-        return _ppl(run.perplexity)
-    accuracy, margin = _reward(run, "reward_accuracy"), _reward(run, "reward_margin")
-    parts = ([f"accuracy {accuracy:.0%}"] if accuracy is not None else []) + ([f"margin {margin:.3f}"] if margin is not None else [])
-    return ", ".join(parts) or "no rewards logged"
 
 
 # --------------------------------------------------------------------------- the runs
@@ -84,20 +58,7 @@ else:
         if frame.empty:
             st.info("The chosen runs logged no losses.")
         else:
-            # The split's legend draws line pieces (solid train, dashed eval): with the points on the lines its
-            # symbols were dots, the same for both. Vega-Lite colours a line-with-points legend by fill, so the
-            # stroke symbols draw nothing without a fill colour (checked in Chromium). Run names get the room
-            # they need (Vega cuts legend labels at 160 px).
-            chart = alt.Chart(frame).mark_line(point=True).encode(
-                x=alt.X("step:Q", title="step"),
-                y=alt.Y("loss:Q", title="loss", scale=alt.Scale(zero=False)),
-                color=alt.Color("run:N", title="run", legend=alt.Legend(labelLimit=MAX_COLUMN_PX)),
-                strokeDash=alt.StrokeDash("split:N", title="split", sort=["train", "eval"],
-                                          legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2, symbolSize=400,
-                                                            symbolStrokeColor="gray", symbolFillColor="gray")),
-                tooltip=["run", "split", "step", alt.Tooltip("loss:Q", format=".4f")],
-            ).properties(title=f"{genre}: train and eval loss against step")
-            st.altair_chart(chart, width="stretch")
+            st.altair_chart(loss_chart(frame, genre), width="stretch")
 
         st.subheader("Perplexity")
         st.caption("exp(final eval loss) on the genre's test split, after the last step. A preference tuning "
@@ -106,23 +67,23 @@ else:
                    "preferences when there were some.")
         columns = st.columns(min(len(selected), 4))
         for i, run in enumerate(selected):
-            columns[i % len(columns)].metric(markdown_literal(label_of[run.label]), _result(run))
+            columns[i % len(columns)].metric(markdown_literal(label_of[run.label]), run_result(run))
 
         st.subheader("Hyperparameters")
         keys = []
         for run in selected:
             keys += [k for k in run.hyperparameters if k not in keys]
-        table = pd.DataFrame({label_of[run.label]: [_shown(run.hyperparameters.get(k)) for k in keys] for run in selected},
+        table = pd.DataFrame({label_of[run.label]: [cell(run.hyperparameters.get(k)) for k in keys] for run in selected},
                              index=pd.Index(keys, name="hyperparameter"))
         st.dataframe(table, column_config=whole_text_columns(table, *table.columns, index=True))
 
     st.subheader("All runs")
     summary = pd.DataFrame([{
         "genre": run.genre, "run": run.run_id, "data": "SAMPLE" if run.sample else "full dataset",
-        "base": _shown(run.base), "trained": run.kind, "trainable parameters": run.parameters.get("trainable"),
+        "base": cell(run.base), "trained": run.kind, "trainable parameters": run.parameters.get("trainable"),
         "steps": run.final_step, "final eval loss": run.final_eval_loss,
-        "perplexity": run.perplexity, "reward accuracy": _reward(run, "reward_accuracy") if run.is_preference else None,
-        "finished": _shown(run.finished),
+        "perplexity": run.perplexity, "reward accuracy": reward(run, "reward_accuracy") if run.is_preference else None,
+        "finished": cell(run.finished),
     } for run in runs])
     st.dataframe(summary, hide_index=True, column_config={
         **whole_text_columns(summary, "run", "base", "trained", "finished"),

@@ -32,12 +32,12 @@ from .text import caption, error_box, heading, markdown_literal
 
 state = st.session_state
 FORM_KEYS = {"genre": "gen_genre", "title": "gen_title", "artist": "gen_artist", "opening_line": "gen_opening",
-             "max_words": "gen_max_words", "temperature": "gen_temperature", "top_k": "gen_top_k",
-             "top_p": "gen_top_p", "seed": "gen_seed"}
+             "mode": "gen_mode", "length": "gen_length_words", "max_words": "gen_max_words",
+             "temperature": "gen_temperature", "top_k": "gen_top_k", "top_p": "gen_top_p", "seed": "gen_seed"}
 # What "Start over" puts back into the form (popping the keys is not enough: the widgets keep
 # session-persisted values under their own ids).
-FORM_START = {"gen_title": "", "gen_artist": "", "gen_opening": "", "gen_seed": None,
-              **{FORM_KEYS[f]: lyrics_defaults()[f] for f in ("max_words", "temperature", "top_k", "top_p")}}
+FORM_START = {"gen_title": "", "gen_artist": "", "gen_opening": "", "gen_seed": None, "gen_clean": True,
+              **{FORM_KEYS[f]: lyrics_defaults()[f] for f in ("mode", "length", "max_words", "temperature", "top_k", "top_p")}}
 RESULT_KEYS = ("gen_pending", "gen_live", "gen_lyrics", "gen_music_open", "gen_song_id", "gen_music_error")
 WHOLE_SONG, SECONDS = "Whole song", "Seconds"
 
@@ -45,7 +45,9 @@ WHOLE_SONG, SECONDS = "Whole song", "Seconds"
 # --------------------------------------------------------------------------- callbacks
 
 def on_generate():
-    request, errors = check_lyrics_form({field: state.get(key) for field, key in FORM_KEYS.items()})
+    values = {field: state.get(key) for field, key in FORM_KEYS.items()}
+    values["explicit"] = not state.get("gen_clean", True)
+    request, errors = check_lyrics_form(values)
     state.gen_errors = errors
     if request is not None:
         start(request)

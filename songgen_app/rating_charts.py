@@ -5,7 +5,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from songgen_core.store import MIN_INTERVAL_COUNT, SCORE_RANGE
+from songgen_core.lyric_metrics import SCORES, metric_scores
+from songgen_core.store import MIN_INTERVAL_COUNT, SCORE_RANGE, correlation
 
 
 def aggregate_frame(rows: list[dict], by: str) -> pd.DataFrame:
@@ -38,3 +39,19 @@ def aggregate_chart(frame: pd.DataFrame, title: str, group_title: str, score_tit
     counts = base.mark_text(align="left", dx=8, dy=-10).encode(
         x=alt.X("mean:Q", scale=scale), text=alt.Text("count:Q", format="d"))
     return (rules + points + counts).properties(title=alt.TitleParams(title, anchor="start"))
+
+
+def metric_correlations(songs: list[dict], metrics_of) -> pd.DataFrame:
+    """Per lyric metric, Pearson's r with the songs' current lyrics ratings (None under
+    MIN_CORRELATION_COUNT rated songs), the songs counted, and the metric's mean over them.
+    `metrics_of(song)` gives a song's metrics."""
+    rated = [(metric_scores(metrics_of(song)), song["lyrics_rating"]) for song in songs
+             if song.get("lyrics_rating") is not None]
+    rated = [(scores, rating) for scores, rating in rated if scores]
+    rows = []
+    for name in SCORES:
+        values = [scores[name] for scores, _ in rated]
+        r = correlation(values, [float(rating) for _, rating in rated])
+        rows.append({"metric": name, "r with lyrics ★": None if r is None else round(r, 2), "rated songs": len(values),
+                     "mean": round(sum(values) / len(values), 2) if values else None})
+    return pd.DataFrame(rows)

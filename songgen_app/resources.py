@@ -104,6 +104,19 @@ def _load_quietly(source: ModelSource, device: str, key: tuple[str, str]) -> Non
             _warm_failed.add(key)
 
 
+def plans_or_stop() -> None:
+    """Read the song plans (config/songs.toml); when one is malformed, say which genre and field
+    and stop this page."""
+    from songgen_core.song_plan import load_song_plans
+
+    try:
+        load_song_plans()
+    except ConfigError as error:
+        error_box(f"The song plans could not be read: {error}. Fix config/songs.toml (or the file "
+                  f"SONGGEN_SONGS_CONFIG names) and reload the page.")
+        st.stop()
+
+
 def registry_or_stop() -> Registry:
     """The model registry; on a broken config file, say what to do and stop this page."""
     try:

@@ -8,7 +8,9 @@ from pathlib import Path
 import streamlit as st
 
 from songgen_core.audio import safe_filename
+from songgen_core.lyric_metrics import lyric_metrics, summary
 from songgen_core.song_folder import SONG_FILES, song_files
+from songgen_core.song_record import metrics_of
 
 from .text import caption, isolate
 
@@ -31,9 +33,9 @@ def lyrics_caption(lyrics) -> None:
     took = f" in {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
     lines = len([line for line in lyrics.text.splitlines() if line.strip()])
     caption(f"Written by {lyrics.model_description or lyrics.model_source}{took} · {lines} lines · seed {lyrics.seed} · "
-            f"ended because {ENDINGS.get(lyrics.ended_by, lyrics.ended_by)}")
+            f"ended because {ENDINGS.get(lyrics.ended_by, lyrics.ended_by)}\n{summary(metrics_of(lyrics))}")
     with st.expander("Details"):
-        st.text(f"model source: {lyrics.model_source}\n"
+        st.text(f"mode: {lyrics.mode}\nmodel source: {lyrics.model_source}\n"
                 f"prompt: {lyrics.prompt_tokens} tokens{' (with example songs)' if lyrics.few_shot else ''}\n"
                 f"written: {lyrics.new_tokens} tokens, ended by {lyrics.ended_by}\n"
                 f"timings: " + ", ".join(f"{k} {v}" for k, v in lyrics.timings.items() if v is not None))
@@ -82,7 +84,13 @@ def song_details(song: dict) -> None:
              f"lyrics: {song.get('lyrics_model')} · music: {song.get('music_backend')} ({song.get('music_model')})"]
     if info.get("version_of"):
         lines.append(f"version {info.get('version')}: new music for the lyrics of song {info['version_of']}")
-    caption("\n".join(lines))
+    lines.append(summary(song_metrics(song)))
+    caption("\n".join(line for line in lines if line))
+
+
+def song_metrics(song: dict) -> dict:
+    """A kept song's lyric metrics: as stored, or (songs kept before they were) from its lyrics."""
+    return song.get("lyrics_metrics") or lyric_metrics(song.get("lyrics") or "", title=song.get("title"))
 
 
 def song_media(song: dict, data_dir: Path, key: str) -> None:

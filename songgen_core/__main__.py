@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import InvalidRequestError, ModelUnavailableError, SongGenError
+from .errors import ConfigError, InvalidRequestError, ModelUnavailableError, SongGenError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +33,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="guide: sing the lyrics over the melody (arranger only; needs Debian's festival, see the README)")
     parser.add_argument("--voice", default=None, help="the singing voice for --vocals guide (default: kal)")
     parser.add_argument("--stems", action="store_true", help="also write stems/<part>.wav and stems.zip (arranger only)")
-    parser.add_argument("--max-words", type=int, default=150)
+    parser.add_argument("--lyrics-mode", choices=["structured", "free"], default="structured",
+                        help="structured (default): the genre's song plan (config/songs.toml), verses and a repeated chorus "
+                             "with the title, rhymes; free: one free run of the model, as before")
+    parser.add_argument("--length", choices=["short", "standard", "long"], default="standard",
+                        help="structured songs: short, standard (150-250 words) or long")
+    parser.add_argument("--explicit", action="store_true",
+                        help="allow profanity and sexual vulgarity (by default lines holding words of the clean list are not kept)")
+    parser.add_argument("--max-words", type=int, default=150, help="free mode: about this many words")
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-k", type=int, default=50)
     parser.add_argument("--top-p", type=float, default=0.95)
@@ -59,8 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Imported here so --help answers at once, before torch loads.
     from .lyrics import LyricsRequest
-    from .songs import create_song
     from .registry import load_registry
+    from .song_plan import load_song_plans
+    from .songs import create_song
 
     options = {}
     if args.musicgen_model:
@@ -68,10 +76,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.melody:
         options["melody_path"] = args.melody
     try:
+        load_song_plans()  # a broken plan is reported now, before any work
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
         request = LyricsRequest(
             genre=args.genre, title=args.title, artist=args.artist, opening_line=args.opening,
             max_words=args.max_words, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-            seed=args.seed, repetition_penalty=args.repetition_penalty,
+            seed=args.seed, repetition_penalty=args.repetition_penalty, mode=args.lyrics_mode, length=args.length,
+            explicit=args.explicit,
         )
         registry = load_registry(args.config)
         song = create_song(

@@ -31,7 +31,7 @@ from pathlib import Path
 from .device import default_device
 from .embedded import EMBEDDED_MODELS, converted_dir
 from .errors import ConfigError, ModelUnavailableError
-from .prompts import END_OF_LYRICS
+from .prompts import END_OF_LYRICS, few_shot_header, genre_examples
 from .registry import ModelSource, adapter_few_shot, read_adapter_base, source_version
 
 
@@ -51,6 +51,23 @@ class LyricsModel:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     adapter: str | None = None  # the peft adapter name to activate on the shared `model`
     base_source: ModelSource | None = None  # an adapter's base
+    _examples: dict = field(default_factory=dict, repr=False)  # genre -> prompt_examples
+
+    def prompt_examples(self, genre: str) -> int:
+        """How many of `genre`'s example songs its prompts start with: none for a model that is
+        not prompted with examples; else as many as take at most half the model's context (GPT-2's
+        1024 positions hold about one), so the song has room. Counted once per genre."""
+        if not self.few_shot:
+            return 0
+        if genre not in self._examples:
+            available = len(genre_examples(genre))
+            limit = context_length(self.model)
+            fits = available
+            if limit is not None:
+                count = lambda n: len(self.tokenizer(few_shot_header(genre, n))["input_ids"])  # noqa: E731
+                fits = next((n for n in range(available, 0, -1) if count(n) <= limit // 2), 0)
+            self._examples[genre] = fits
+        return self._examples[genre]
 
     @contextmanager
     def using(self):

@@ -238,3 +238,36 @@ def lyric_metrics(text: str, title: str | None = None, plan: SongPlan | None = N
         "markup": markup_found(text),
         "clean_list_words": blocked_words(text),
     }
+
+
+# The figures a page lists and correlates with ratings, by the name a person reads.
+SCORES = {
+    "rhyme rate": lambda m: m["rhyme"]["rate"],
+    "slant rhyme rate": lambda m: m["rhyme"]["slant_rate"],
+    "repeated lines": lambda m: m["repeated"]["exact"] + m["repeated"]["near"],
+    "distinct-2": lambda m: m["distinct_2"],
+    "words": lambda m: m["words"],
+    "syllables per line": lambda m: m["syllables_mean"],
+    "title in chorus": lambda m: float(bool(m["title_in_chorus"])),
+    "verse/chorus form": lambda m: float(bool(m["structure_ok"])),
+}
+
+
+def metric_scores(metrics: dict) -> dict[str, float]:
+    """`SCORES` of one song's metrics (as `lyric_metrics` returns them); {} for none or an older
+    layout."""
+    try:
+        return {name: float(get(metrics)) for name, get in SCORES.items()}
+    except (KeyError, TypeError, ValueError):
+        return {}
+
+
+def summary(metrics: dict) -> str:
+    """One line for a person: rhyme rate, words, repeats, the form."""
+    scores = metric_scores(metrics)
+    if not scores:
+        return ""
+    form = "verses and a repeated chorus" if scores["verse/chorus form"] else "no verse/chorus form"
+    title = ", title in the chorus" if scores["title in chorus"] else ""
+    return (f"rhyme rate {scores['rhyme rate']:.2f} (slant {scores['slant rhyme rate']:.2f}) · {int(scores['words'])} words"
+            f" · {int(scores['repeated lines'])} repeated lines · distinct-2 {scores['distinct-2']:.2f} · {form}{title}")

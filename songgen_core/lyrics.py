@@ -112,6 +112,7 @@ class LyricsResult:
     mode: str = "free"
     plan: dict | None = None  # structured: the song plan, with the rhyme schemes drawn (SongPlan.to_dict)
     line_scores: list = field(default_factory=list)  # structured: how each line was chosen (structured.py)
+    examples: int = 0  # how many example songs the prompt started with (LyricsModel.prompt_examples)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -211,7 +212,7 @@ class LyricsStream:
             timings={"generate_s": None if elapsed is None else round(elapsed, 3),
                      "model_load_s": round(job.lm.load_seconds, 3)},
             mode=job.request.mode, plan=None if plan is None else plan.to_dict(),
-            line_scores=list(getattr(job, "line_scores", [])),
+            line_scores=list(getattr(job, "line_scores", [])), examples=job.lm.prompt_examples(job.request.genre),
         )
 
 
@@ -236,7 +237,8 @@ class _Job:
         import torch
 
         request, lm = self.request, self.lm
-        prompt = lyrics_prompt(request.artist or "Unknown Artist", request.title, request.opening_line, request.genre, lm.few_shot)
+        prompt = lyrics_prompt(request.artist or "Unknown Artist", request.title, request.opening_line, request.genre,
+                               lm.prompt_examples(request.genre))
         inputs = lm.tokenizer(prompt, return_tensors="pt").to(lm.device)
         prompt_len = self.prompt_tokens = inputs["input_ids"].shape[1]
         max_new_tokens = math.ceil(request.max_words * 2.5) + 32
@@ -310,6 +312,7 @@ class _Job:
                 "tokens_per_s": round(new_tokens / elapsed, 2) if elapsed > 0 else None,
                 "model_load_s": round(lm.load_seconds, 3),
             },
+            examples=lm.prompt_examples(request.genre),
         )
 
 

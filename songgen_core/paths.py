@@ -8,6 +8,7 @@ looks for it).
 | what                          | variable                | default                          |
 | ----------------------------- | ----------------------- | -------------------------------- |
 | model registry file           | SONGGEN_CONFIG          | config/models.toml               |
+| song plans                    | SONGGEN_SONGS_CONFIG    | config/songs.toml                |
 | trained models                | SONGGEN_MODELS_DIR      | models/                          |
 | training run logs             | SONGGEN_RUNS            | runs/                            |
 | songs' files, uploads         | SONGGEN_DATA            | data/                            |
@@ -38,6 +39,11 @@ def _configured(variable: str, default: Path) -> Path:
 def config_path() -> Path:
     """The model registry file: `SONGGEN_CONFIG`, else config/models.toml."""
     return _configured("SONGGEN_CONFIG", PROJECT_ROOT / "config" / "models.toml")
+
+
+def songs_config_path() -> Path:
+    """The song plans per genre: `SONGGEN_SONGS_CONFIG`, else config/songs.toml."""
+    return _configured("SONGGEN_SONGS_CONFIG", PROJECT_ROOT / "config" / "songs.toml")
 
 
 def models_dir() -> Path:

@@ -39,15 +39,22 @@ def format_song(artist: str, title: str, lyrics: str) -> str:
     return f"{song_header(artist, title)}{lyrics.strip()}\n{END_OF_LYRICS}\n"
 
 
-def lyrics_prompt(artist: str, title: str, opening_line: str, genre: str, few_shot: bool) -> str:
-    """The text a model continues. The opening line starts the lyrics."""
-    prefix = few_shot_header(genre) if few_shot else ""
+def lyrics_prompt(artist: str, title: str, opening_line: str, genre: str, few_shot: bool | int) -> str:
+    """The text a model continues. The opening line starts the lyrics. `few_shot`: how many of
+    the genre's example songs come first (True: all of them, False or 0: none)."""
+    count = None if few_shot is True else 0 if few_shot is False else int(few_shot)
+    prefix = few_shot_header(genre, count) if count != 0 else ""
     return prefix + song_header(artist, title) + opening_line
 
 
-def few_shot_header(genre: str) -> str:
-    """Example songs of `genre` (a generic set for genres without their own)."""
-    examples = FEW_SHOT_EXAMPLES.get(genre, FEW_SHOT_EXAMPLES["_default"])
+def genre_examples(genre: str) -> list[tuple[str, str, str]]:
+    """The example songs of `genre` (a generic set for genres without their own)."""
+    return FEW_SHOT_EXAMPLES.get(genre, FEW_SHOT_EXAMPLES["_default"])
+
+
+def few_shot_header(genre: str, count: int | None = None) -> str:
+    """The first `count` (None: all) example songs of `genre`, in the prompt format."""
+    examples = genre_examples(genre)[:count]
     return "".join(format_song(artist, title, lyrics) + "\n" for artist, title, lyrics in examples)
 
 

@@ -17,17 +17,15 @@ names the file, the genre and the field (`.genre`, `.field`).
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from . import paths
 from .errors import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SONGS_CONFIG = PROJECT_ROOT / "config" / "songs.toml"
 LENGTHS = ("short", "standard", "long")
 RHYME_LETTERS = "ABCDEFGH"  # rhyme groups; "X" is a line that rhymes with nothing
 FREE_LETTER = "X"
@@ -261,4 +259,4 @@ def _range(value, path, genre: str, field: str, low: int, high: int) -> tuple[in
 
 
 def _path(path) -> Path:
-    return Path(path or os.environ.get("SONGGEN_SONGS_CONFIG") or DEFAULT_SONGS_CONFIG)
+    return Path(path) if path else paths.songs_config_path()

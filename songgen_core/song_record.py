@@ -65,6 +65,7 @@ class SongRecord:
     timings: dict = field(default_factory=dict)
     folder: str | None = None
     info: dict = field(default_factory=dict)  # the whole song.json
+    lyrics_metrics: dict = field(default_factory=dict)  # lyric_metrics.py's figures, kept as a column too
 
     def __post_init__(self):
         check_song_id(self.id)
@@ -78,7 +79,7 @@ class SongRecord:
                 raise InvalidRequestError(name, "is missing")
         if not isinstance(self.lyrics, str):
             raise InvalidRequestError("lyrics", "must be text")
-        for name in ("lyrics_params", "music_params", "timings", "info"):
+        for name in ("lyrics_params", "music_params", "timings", "info", "lyrics_metrics"):
             if not isinstance(getattr(self, name), dict):
                 raise InvalidRequestError(name, "must be a dict")
 
@@ -106,7 +107,8 @@ class SongRecord:
                    lyrics_model=lyrics_info.get("model"), lyrics_params=dict(lyrics_info.get("parameters") or {}),
                    music_backend=music_params.get("backend"), music_model=music_info.get("model"),
                    music_params=dict(music_params), timings=dict(info.get("timings") or {}),
-                   folder=None if folder is None else str(folder), info=info)
+                   folder=None if folder is None else str(folder), info=info,
+                   lyrics_metrics=dict(lyrics_info.get("metrics") or {}))
 
     def with_timings(self, timings: dict) -> "SongRecord":
         """The same record with `timings` (in song.json too)."""
@@ -133,6 +135,11 @@ def song_info(lyrics: "LyricsResult", music_request: "MusicRequest", music: "Mus
             "prompt_tokens": lyrics.prompt_tokens,
             "new_tokens": lyrics.new_tokens,
             "timings": lyrics.timings,
+            "mode": lyrics.mode,
+            "examples": lyrics.examples,
+            "plan": lyrics.plan,
+            "metrics": metrics_of(lyrics),
+            "line_scores": lyrics.line_scores,
         },
         "music": {
             "parameters": {"duration_s": music_request.duration_s, "seed": music_request.seed,
@@ -150,6 +157,15 @@ def song_info(lyrics: "LyricsResult", music_request: "MusicRequest", music: "Mus
     }
 
 
+def metrics_of(lyrics: "LyricsResult") -> dict:
+    """The lyric metrics of finished lyrics (lyric_metrics.py), read against their plan."""
+    from .lyric_metrics import lyric_metrics
+    from .song_plan import SongPlan
+
+    plan = SongPlan.from_dict(lyrics.plan) if lyrics.plan else None
+    return lyric_metrics(lyrics.text, title=lyrics.request.title, plan=plan)
+
+
 def lyrics_result(song) -> "LyricsResult":
     """The `LyricsResult` a kept song was made with, from its song.json `info` and lyrics
     (`song`: a `SongRecord` or a store row). Raises `SongGenError` when the stored
@@ -159,13 +175,15 @@ def lyrics_result(song) -> "LyricsResult":
     get = song.get if isinstance(song, dict) else lambda name: getattr(song, name)
     section = (get("info") or {}).get("lyrics") or {}
     try:
-        request = LyricsRequest(**section["parameters"])
+        # Songs kept before the structured mode recorded no mode: they were written in one free run.
+        request = LyricsRequest(**{"mode": "free", **section["parameters"]})
         return LyricsResult(
             text=get("lyrics"), request=request, seed=section["parameters"]["seed"],
             model_source=section["model"], model_description=section.get("model_description", ""),
             few_shot=bool(section.get("few_shot")), ended_by=section.get("ended_by", ""),
             prompt_tokens=int(section.get("prompt_tokens") or 0), new_tokens=int(section.get("new_tokens") or 0),
-            timings=dict(section.get("timings") or {}),
+            timings=dict(section.get("timings") or {}), mode=request.mode, plan=section.get("plan"),
+            line_scores=list(section.get("line_scores") or []), examples=int(section.get("examples") or 0),
         )
     except (KeyError, TypeError, InvalidRequestError) as error:
         raise SongGenError(f"song {get('id')!r} lacks the lyrics parameters it was made with ({error})") from error

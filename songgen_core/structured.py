@@ -34,7 +34,7 @@ from .errors import InvalidRequestError
 from .line_writer import Candidate, LineWriter
 from .loading import LyricsModel, load_lyrics_model
 from .lyric_metrics import line_markup, near_duplicate, words
-from .prompts import FEW_SHOT_EXAMPLES, few_shot_header, song_header
+from .prompts import few_shot_header, genre_examples, song_header
 from .registry import Registry, load_registry
 from .rhyme import is_rhyme, is_slant_rhyme, last_word, line_syllables, rhymes_in
 from .song_plan import SongPlan, rhyme_pairs, song_plan
@@ -163,7 +163,7 @@ def prepare(lm: LyricsModel, genre: str) -> None:
     tables(lm.tokenizer)
     if lm.few_shot:
         with lm.using():
-            LineWriter(lm, 0).read_prefix(few_shot_header(genre))
+            LineWriter(lm, 0).read_prefix(few_shot_header(genre, lm.prompt_examples(genre)))
 
 
 class StructuredJob:
@@ -198,11 +198,12 @@ class StructuredJob:
         state = SongState(plan, request.title, not request.explicit, syllable_target(plan))
         table = tables(lm.tokenizer)
         state.rhyme_counts = lambda word: len(rhymes_in(table.rhymes, word))
-        examples = FEW_SHOT_EXAMPLES.get(request.genre, FEW_SHOT_EXAMPLES["_default"]) if lm.few_shot else []
+        shown = lm.prompt_examples(request.genre)  # the example songs that fit the model's context
+        examples = genre_examples(request.genre)[:shown]
         state.example_lines = [line for _, _, lyrics in examples for line in lyrics.splitlines()
                                if line.strip() and not line.startswith("[")]
         state.example_grams = {tuple(ws[k : k + 4]) for ws in map(words, state.example_lines) for k in range(len(ws) - 3)}
-        prefix = few_shot_header(request.genre) if lm.few_shot else ""
+        prefix = few_shot_header(request.genre, shown) if shown else ""
         first = plan.sections[0]
         prompt = prefix + song_header(request.artist or "Unknown Artist", request.title) + f"[{first.name}]\n"
         pieces: list[str] = []
@@ -332,5 +333,5 @@ class StructuredJob:
             text=text, request=self.request, seed=self.seed, model_source=str(lm.source),
             model_description=lm.description, few_shot=lm.few_shot, ended_by=ended_by,
             prompt_tokens=prompt_tokens, new_tokens=new_tokens, timings=timings,
-            mode="structured", plan=plan.to_dict(), line_scores=scores,
+            mode="structured", plan=plan.to_dict(), line_scores=scores, examples=lm.prompt_examples(self.request.genre),
         )

@@ -160,8 +160,8 @@ def fill_lyrics_form(page, title: str, artist: str, opening: str) -> None:
 # line is first in the DOM (the page shows it at once, before the model runs), and the
 # time the first text the model wrote is (the opening line followed by more text).
 # Times are the page's own clock (performance.now), so Playwright's round trips are
-# not counted. Only the lyrics area (a Markdown element while streaming, the code box
-# after) can start with the opening line; the form shows it only in an <input>.
+# not counted. Only the lyrics' code box can show the opening line near its start (after
+# "[Verse 1]" in a structured song); the form shows it only in an <input>.
 _WATCH = """
 ([opening, buttonLabel]) => {
   const norm = (s) => s.replace(/\\u200b/g, '').replace(/\\s+/g, ' ').trim();
@@ -171,10 +171,12 @@ _WATCH = """
     if (t.click === undefined || t.token !== undefined) return;
     for (const el of document.querySelectorAll('[data-testid="stMarkdownContainer"], [data-testid="stCode"]')) {
       const text = norm(el.innerText || '');
-      if (!text.startsWith(want)) continue;
+      // The lyrics open with the opening line, after a section header in structured songs ("[Verse 1]").
+      const at = text.indexOf(want);
+      if (at < 0 || at > 20) continue;
       const now = performance.now();
       if (t.echo === undefined) t.echo = now;
-      if (text.length > want.length) { t.token = now; t.first = text; observer.disconnect(); return; }
+      if (text.length > at + want.length) { t.token = now; t.first = text; observer.disconnect(); return; }
     }
   };
   const observer = new MutationObserver(check);

@@ -55,11 +55,11 @@ def test_generate_listen_and_rate_in_the_browser(studio):
         # Warm the model (its first load happens here), then time a second generation.
         fill_lyrics_form(page, TITLE, ARTIST, WARM_OPENING)
         warm = generate_timed(page, WARM_OPENING)
-        assert warm["lyrics"].startswith(WARM_OPENING)
+        assert warm["lyrics"].startswith(f"[Verse 1]\n{WARM_OPENING}")  # a structured song, the default
         fill_lyrics_form(page, TITLE, ARTIST, OPENING)
         timed = generate_timed(page, OPENING)
         lyrics = timed["lyrics"]
-        assert lyrics.startswith(OPENING) and len(lyrics) > len(OPENING)
+        assert lyrics.startswith(f"[Verse 1]\n{OPENING}") and "[Chorus]" in lyrics
         assert page.get_by_role("heading", name=TITLE).count() >= 1
         report_first_token(timed)
 

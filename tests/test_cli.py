@@ -154,3 +154,31 @@ def test_stems_are_written_beside_the_song(config, tmp_path, monkeypatch):
     assert np.abs(total - mix).max() < 5 * 2 ** -15
     info = json.loads((out / "song.json").read_text())
     assert "stems.zip" in info["files"] and info["music"]["parameters"]["vocals"] == "none"
+
+
+@pytest.mark.parametrize("plan, field", [
+    ('[genres.rock]\nsyllables = [7, 11]\nsections = []\n', "sections"),
+    ('[genres.rock]\nsyllables = [7, 11]\nsections = [{ name = "Verse 1", lines = 0, rhyme = "AABB" }]\n', "lines"),
+    ('[genres.rock]\nsyllables = [7, 11]\nsections = [{ name = "Verse 1", lines = 4, rhyme = "AQBB" }]\n', "rhyme"),
+    ('[genres.rock]\nsyllables = [11, 7]\nsections = [{ name = "Verse 1", lines = 4, rhyme = "AABB" }]\n', "syllables"),
+])
+def test_a_broken_song_plan_stops_the_cli_at_start_with_nothing_written(config, tmp_path, capsys, monkeypatch, plan, field):
+    """Issue 11: a bad plan in config/songs.toml is named (genre and field) before any work; exit 2."""
+    songs = tmp_path / "songs.toml"
+    songs.write_text('[lengths]\nstandard = { words = [150, 250] }\n' + plan)
+    monkeypatch.setenv("SONGGEN_SONGS_CONFIG", str(songs))
+    out = tmp_path / "song"
+    assert main(args(config, out)) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "'rock'" in error and field in error
+    assert not out.exists()
+
+
+def test_free_mode_and_explicit_are_chosen_on_the_command_line(config, tmp_path, monkeypatch):
+    monkeypatch.setenv("SONGGEN_MODELS_DIR", str(tmp_path / "no-models"))
+    out = tmp_path / "song"
+    assert main(args(config, out, "--lyrics-mode", "free", "--explicit", "--length", "short")) == 0
+    info = json.loads((out / "song.json").read_text())
+    parameters = info["lyrics"]["parameters"]
+    assert (parameters["mode"], parameters["explicit"], parameters["length"]) == ("free", True, "short")
+    assert info["lyrics"]["mode"] == "free" and (out / "lyrics.txt").read_text().startswith("Headlights cutting")

@@ -45,6 +45,10 @@ def test_save_song_writes_the_folder_and_the_row(studio, lyrics):
     song = studio.store.get_song(song_id)
     assert song["info"] == info and song["lyrics"] == lyrics.text and Path(song["folder"]) == folder
     assert set(song_files(song)) == {"mp3", "wav", "midi", "lyrics"}
+    # The lyric metrics, the mode and the examples the prompt held are kept (song.json and a column).
+    assert info["lyrics"]["mode"] == lyrics.mode and info["lyrics"]["examples"] == lyrics.examples
+    assert song["lyrics_metrics"] == info["lyrics"]["metrics"] and song["lyrics_metrics"]["words"] > 0
+    assert {"rhyme", "distinct_2", "repeated", "structure_ok"} <= set(song["lyrics_metrics"])
     assert lyrics_result(song).to_dict() | {"timings": {}} == lyrics.to_dict() | {"timings": {}}
 
 

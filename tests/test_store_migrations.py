@@ -51,7 +51,7 @@ CREATE TABLE ratings (
 );
 CREATE INDEX ratings_song_target_created ON ratings (song_id, target, created_at);
 """
-ALL = ["m001_songs_and_ratings", "m002_soft_delete_and_song_info", "m003_song_indexes"]
+ALL = ["m001_songs_and_ratings", "m002_soft_delete_and_song_info", "m003_song_indexes", "m004_lyrics_metrics"]
 
 
 def _v1_file(path, songs=5, ratings_per_song=3):
@@ -100,7 +100,7 @@ def test_a_v1_file_is_upgraded_with_no_row_lost(tmp_path):
     names = {name for _, name, _ in schema}
     assert {"songs_created_at", "songs_genre", "ratings_song_target_created"} <= names
     assert [row[:14] for row in songs] == song_rows  # every old column, unchanged
-    assert all(row[14:] == (None, None) for row in songs)  # new columns: deleted_at, info
+    assert all(row[14:] == (None, None, None) for row in songs)  # new columns: deleted_at, info, lyrics_metrics
     assert ratings == rating_rows
 
     # The upgraded file works as a current one.

@@ -21,7 +21,7 @@ FAST = ["--max-steps", "3", "--logging-steps", "1", "--eval-steps", "2", "--per-
         "--per-device-eval-batch-size", "2", "--learning-rate", "1e-3", "--lora-r", "8", "--use-cpu"]
 
 
-def _songs(few_shot: bool):
+def _songs(few_shot: bool | int):
     return [SongPrompt("rock", "Highway Static", "Headlights cutting", "The Rust Engines", few_shot),
             SongPrompt("rock", "Iron Lungs", "I have been breathing", "Glass Harbour", few_shot)]
 
@@ -34,13 +34,18 @@ def base_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """24 rock pairs (few-shot prompts, as the base was asked), 3 pop pairs, 10 rated rock takes."""
+def data_dir(tmp_path_factory, base_dir):
+    """24 rock pairs (few-shot prompts, as the base was asked: with the example songs that fit its
+    context), 3 pop pairs, 10 rated rock takes."""
+    from songgen_core.loading import load_lyrics_model
+    from songgen_core.registry import ModelSource
+
+    shown = load_lyrics_model(ModelSource("path", str(base_dir)), "cpu").prompt_examples("rock")
     pairs = [PreferencePair(song, f"{song.opening_line} through the rain {i}\nI left the city with its light",
-                            f"{song.opening_line} la la la {i}") for i in range(12) for song in _songs(True)]
+                            f"{song.opening_line} la la la {i}") for i in range(12) for song in _songs(shown)]
     pairs += [PreferencePair(SongPrompt("pop", "Paper Hearts", "We were dancing"), "We were dancing on", "We were dancing no")] * 3
     takes = [RatedTake(song, f"{song.opening_line} {'and the engine roars' if i % 2 else 'la la'} {i}", bool(i % 2))
-             for i in range(5) for song in _songs(True)]
+             for i in range(5) for song in _songs(shown)]
     out = tmp_path_factory.mktemp("prefer-data") / "prefs"
     save_preferences(out, pairs, takes)
     return out
@@ -96,7 +101,7 @@ def test_dpo_writes_a_servable_adapter_beside_the_genre_and_a_run_log(tmp_path, 
         lm = load_lyrics_model(source, "cpu")
         assert lm.few_shot is True and lm.adapter
         request = LyricsRequest(genre="rock-pref", title="Highway Static", artist="The Rust Engines",
-                                opening_line="Headlights cutting", seed=1, max_words=20)
+                                opening_line="Headlights cutting", seed=1, max_words=20, mode="free")
         result = generate_lyrics(request, registry)
         assert result.text.startswith("Headlights cutting") and result.few_shot is True
         with lm.using() as model, torch.no_grad():

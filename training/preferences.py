@@ -56,7 +56,7 @@ class SongPrompt:
     title: str
     opening_line: str
     artist: str = ""
-    few_shot: bool = False
+    few_shot: bool | int = False  # the example songs the prompt started with: a count (LyricsResult.examples), or all/none
 
     def text(self) -> str:
         """The prompt, exactly as songgen_core.lyrics built it."""
@@ -82,8 +82,8 @@ class SongPrompt:
                 raise InvalidRequestError(f"{field}.{name}", "must be non-empty text")
         if not isinstance(self.artist, str):
             raise InvalidRequestError(f"{field}.artist", "must be text (empty for an unknown artist)")
-        if not isinstance(self.few_shot, bool):
-            raise InvalidRequestError(f"{field}.few_shot", f"must be true or false, not {self.few_shot!r}")
+        if not isinstance(self.few_shot, (bool, int)) or self.few_shot < 0:
+            raise InvalidRequestError(f"{field}.few_shot", f"must be true, false or a number of example songs, not {self.few_shot!r}")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from ..errors import StoreError, UnknownSongError
 from .feedback import (AGGREGATE_BY, EXPORT_COLUMNS, MAX_COMMENT_CHARS, MIN_INTERVAL_COUNT, SCORE_RANGE, TARGETS,
                        FeedbackStore)
 from .schema import MIGRATIONS, migrate
-from .statistics import summarize, t_quantile_975
+from .statistics import MIN_CORRELATION_COUNT, correlation, summarize, t_quantile_975
 
 __all__ = ["AGGREGATE_BY", "EXPORT_COLUMNS", "MAX_COMMENT_CHARS", "MIGRATIONS", "MIN_INTERVAL_COUNT", "SCORE_RANGE",
-           "TARGETS", "FeedbackStore", "StoreError", "UnknownSongError", "migrate", "summarize", "t_quantile_975"]
+           "MIN_CORRELATION_COUNT", "TARGETS", "FeedbackStore", "StoreError", "UnknownSongError", "correlation", "migrate",
+           "summarize", "t_quantile_975"]

@@ -46,7 +46,7 @@ SCORE_RANGE = (1, 5)
 MIN_INTERVAL_COUNT = 3
 MAX_COMMENT_CHARS = 2000
 DEFAULT_LIST_LIMIT = 100
-JSON_COLUMNS = ("lyrics_params", "music_params", "timings", "info")
+JSON_COLUMNS = ("lyrics_params", "music_params", "timings", "info", "lyrics_metrics")
 EXPORT_COLUMNS = ("id", "song_id", "target", "score", "comment", "created_at", "genre", "title", "artist",
                   "lyrics_model", "music_backend", "music_model", "song_created_at", "song_deleted_at")
 

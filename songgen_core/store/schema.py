@@ -64,6 +64,15 @@ def m003_song_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX songs_genre ON songs (genre)")
 
 
+@MIGRATIONS()
+def m004_lyrics_metrics(db: sqlite_utils.Database) -> None:
+    """Each song's lyric metrics (rhyme rate, repeats, distinct-2, words...; lyric_metrics.py) as a
+    column of their own, so pages can list and correlate them without reading song.json. Songs
+    kept before have none (NULL): pages compute theirs from the lyrics when they show them."""
+    db.execute("ALTER TABLE songs ADD COLUMN lyrics_metrics TEXT "
+               "CHECK (lyrics_metrics IS NULL OR json_valid(lyrics_metrics))")
+
+
 def migrate(db: sqlite_utils.Database, migrations: sqlite_utils.Migrations = MIGRATIONS) -> list[str]:
     """Apply the pending migrations; return their names (empty: nothing to do).
 

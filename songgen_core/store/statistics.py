@@ -6,6 +6,20 @@ import math
 import statistics
 from functools import lru_cache
 
+MIN_CORRELATION_COUNT = 8  # fewer pairs say next to nothing about a correlation
+
+
+def correlation(xs: list[float], ys: list[float]) -> float | None:
+    """Pearson's r of two equally long lists; None with fewer than MIN_CORRELATION_COUNT pairs or
+    when either list does not vary."""
+    if len(xs) != len(ys) or len(xs) < MIN_CORRELATION_COUNT:
+        return None
+    try:
+        return statistics.correlation(xs, ys)
+    except statistics.StatisticsError:  # a constant list
+        return None
+
+
 def summarize(scores: list[int | float]) -> dict:
     """`count`, `mean`, `stdev` and the 95% t-interval of the mean (see `aggregates`)."""
     n = len(scores)
