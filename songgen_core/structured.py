@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import math
 import random
-import secrets
-import threading
 import time
 from dataclasses import dataclass, field
 
 from .clean_words import blocked_words
-from .errors import InvalidRequestError
 from .line_writer import Candidate, LineWriter
-from .loading import LyricsModel, load_lyrics_model
+from .loading import LyricsModel
 from .lyric_metrics import line_markup, near_duplicate, words
 from .prompts import few_shot_header, genre_examples, song_header
-from .registry import Registry, load_registry
+from .lyrics import Job
+from .registry import Registry
 from .rhyme import is_rhyme, is_slant_rhyme, last_word, line_syllables, rhymes_in
 from .song_plan import SongPlan, rhyme_pairs, song_plan
 from .token_tables import tables
@@ -166,29 +164,15 @@ def prepare(lm: LyricsModel, genre: str) -> None:
             LineWriter(lm, 0).read_prefix(few_shot_header(genre, lm.prompt_examples(genre)))
 
 
-class StructuredJob:
-    """One structured song; the same interface as lyrics._Job (run(sink), result, cancelled,
-    started, prompt_tokens). It hands out whole lines only (WHOLE_LINES), so the lines shown
-    before a stop are all kept."""
+class StructuredJob(Job):
+    """One structured song (lyrics.Job's interface). It hands out whole lines only (WHOLE_LINES),
+    so the lines shown before a stop are all kept."""
 
     WHOLE_LINES = True
 
     def __init__(self, request, registry: Registry | None, model: LyricsModel | None):
-        from .lyrics import LyricsRequest
-
-        if not isinstance(request, LyricsRequest):
-            raise InvalidRequestError("request", "expected a LyricsRequest")
-        self.request = request
-        if model is None:
-            registry = registry or load_registry()
-            model = load_lyrics_model(registry.lyrics_source(request.genre))
-        self.lm = model
+        super().__init__(request, registry, model)
         self.plan = song_plan(request.genre, request.length)
-        self.seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
-        self.result = None
-        self.cancelled = threading.Event()
-        self.started: float | None = None  # when the model was taken (perf_counter)
-        self.prompt_tokens = 0
         self.resolved_plan = None  # the plan with its rhyme schemes drawn, once run
         self.line_scores: list[dict] = []
 

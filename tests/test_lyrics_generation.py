@@ -10,7 +10,8 @@ import pytest
 
 from songgen_core.errors import ModelUnavailableError, SongGenError, UnknownGenreError
 from songgen_core.loading import load_lyrics_model, unload_all
-from songgen_core.lyrics import MIN_NEW_WORDS, LyricsRequest, generate_lyrics, stream_lyrics
+from songgen_core.free_lyrics import MIN_NEW_WORDS
+from songgen_core.lyrics import LyricsRequest, generate_lyrics, stream_lyrics
 from songgen_core.prompts import END_OF_LYRICS
 from songgen_core.registry import ModelSource, load_registry
 from tiny_models import save_tiny_gpt2, train_tiny_gpt2

@@ -11,37 +11,32 @@ cannot be loaded) prints `error: ...` and exits with code 2.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .cli import DataArguments, parse, run_command
 
 COMMANDS = ("prepare", "stats", "finetune", "prefer")
 
 
-def _prepare(argv: list[str]) -> int:
-    from .data import DEFAULT_CHUNKSIZE, CleaningOptions, DatasetError, prepare
+@dataclass
+class PrepareArguments:
+    """Where the cleaned, split and formatted songs go."""
 
-    parser = argparse.ArgumentParser(prog="python -m training prepare",
-                                     description="Clean, split 90/10 and format a Genius CSV into <out>/<genre>/{train,test}.jsonl.")
-    parser.add_argument("path", help="a CSV in the Genius schema (training/sample/genius_sample.csv is the bundled sample), "
-                        "or hub:owner/name[/file.csv] (hub:sebastiandizon/genius-song-lyrics), streamed")
-    parser.add_argument("--out", type=Path, default=Path("data/prepared"), help="output folder (default: data/prepared)")
-    parser.add_argument("--genres", default=",".join(CleaningOptions().genres), help="the chosen genres (comma-separated)")
-    parser.add_argument("--strict-language", action="store_true", help="also require language_cld3 and language_ft to agree")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--chunksize", type=int, default=DEFAULT_CHUNKSIZE)
-    args = parser.parse_args(argv)
-    try:
-        options = CleaningOptions(genres=tuple(g.strip() for g in args.genres.split(",") if g.strip()),
-                                  strict_language=args.strict_language, seed=args.seed)
-        manifest = prepare(args.path, args.out, options, args.chunksize)
-    except DatasetError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    out: str = field(default="data/prepared", metadata={"help": "output folder (<out>/<genre>/{train,test}.jsonl)"})
+
+
+def _prepare(data: DataArguments, args: PrepareArguments, path: str) -> dict:
+    from .data import prepare
+
+    return prepare(path, Path(args.out), data.cleaning(), data.chunksize)
+
+
+def _prepared(data: DataArguments, args: PrepareArguments, path: str, manifest: dict) -> None:
     print(json.dumps(manifest["sizes"]))
     print(f"written to {args.out}")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command == "prepare":
-        return _prepare(rest)
+        parsed = parse((DataArguments, PrepareArguments), rest, "python -m training prepare",
+                       "Clean, split 90/10 and format a Genius CSV into <out>/<genre>/{train,test}.jsonl.", path=True)
+        return run_command(_prepare, parsed, _prepared)
     if command == "stats":
         from .stats import main as stats_main
 

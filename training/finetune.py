@@ -47,17 +47,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from songgen_core import paths
 from songgen_core.errors import SongGenError
 from songgen_core.files import write_json
 from songgen_core.loading import context_length
-from songgen_core.registry import ADAPTER_BASE_FILE, GENRE_NAME, parse_base
+from songgen_core.registry import ADAPTER_BASE_FILE, parse_base
 
 from . import token_cache
+from .cli import training_command
 from .base_models import default_block_size, load_base, parameter_counts, resolve_base
 from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
 from .packing import PAD_TO, BlockDataset, PadCollator, add_end_token, build_dataset
-from .run_folders import library_versions, plan_run
+from .run_folders import check_run_options, library_versions, plan_run
 from .source import resolve_source
 
 DEFAULT_BASE = "gpt2-medium"
@@ -107,13 +107,7 @@ class FinetuneArguments:
         "help": "with --lora: the module names to adapt, e.g. q_proj v_proj (default: peft's all-linear)"})
 
     def check(self) -> None:
-        if not isinstance(self.genre, str) or not GENRE_NAME.match(self.genre.strip().lower()):
-            raise FinetuneError(f"genre {self.genre!r} must be a genre name such as rock, pop or rap")
-        self.genre = self.genre.strip().lower()
-        self.models_dir = str(self.models_dir or paths.models_dir())
-        self.runs_dir = str(self.runs_dir or paths.runs_dir())
-        if self.run_id is not None and not GENRE_NAME.match(self.run_id.lower()):
-            raise FinetuneError(f"run id {self.run_id!r} must be letters, digits, '-' or '_'")
+        check_run_options(self, FinetuneError)
         if not str(self.data).strip().startswith("hub:") and not Path(self.data).expanduser().is_file():
             raise DatasetError(f"no dataset file at {self.data}")
         if self.block_size is not None and self.block_size < 8:
@@ -340,33 +334,16 @@ def _with_lora(model, tokenizer, args: FinetuneArguments):
         raise FinetuneError(f"LoRA could not be applied to {args.base}: {str(error).splitlines()[0]}") from None
 
 
-def parse_args(argv: list[str] | None = None, prog: str = "python -m training finetune") -> FinetuneArguments:
-    """Parse the command line into `FinetuneArguments` (transformers' `HfArgumentParser`)."""
-    from transformers import HfArgumentParser
+def _described(args: FinetuneArguments, log: dict) -> tuple[str, str]:
+    final, ppl = log["final"], log["final"]["perplexity"]
+    return (f"{'SAMPLE ' if log['sample'] else ''}{log['genre']}: {final['step']} steps, eval loss "
+            f"{final['eval_loss']:.4f}, perplexity {'overflow' if ppl is None else f'{ppl:.2f}'}",
+            f"{'LoRA adapter on ' + log['lora']['base'] if log.get('lora') else 'model'}: "
+            f"{Path(args.models_dir).resolve() / log['genre']}")
 
-    parser = HfArgumentParser(FinetuneArguments, prog=prog, description="Fine-tune a causal LM on one genre of a Genius lyrics CSV.")
-    (args,) = parser.parse_args_into_dataclasses(args=argv)
-    return args
 
-
-def main(argv: list[str] | None = None) -> int:
-    import sys
-
-    args = parse_args(argv)
-    try:
-        log = finetune(args)
-    except SongGenError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if log:
-        final = log["final"]
-        ppl = final["perplexity"]
-        shown = "overflow" if ppl is None else f"{ppl:.2f}"
-        print(f"{'SAMPLE ' if log['sample'] else ''}{log['genre']}: {final['step']} steps, "
-              f"eval loss {final['eval_loss']:.4f}, perplexity {shown}")
-        print(f"{'LoRA adapter on ' + log['lora']['base'] if log.get('lora') else 'model'}: {Path(args.models_dir).resolve() / log['genre']}")
-        print(f"run log: {Path(args.runs_dir) / log['genre'] / log['run_id'] / 'log.json'}")
-    return 0
+parse_args, main = training_command(FinetuneArguments, finetune, _described, "python -m training finetune",
+                                    "Fine-tune a causal LM on one genre of a Genius lyrics CSV.")
 
 
 if __name__ == "__main__":

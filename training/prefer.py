@@ -42,16 +42,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from songgen_core.errors import ConfigError, ModelUnavailableError, SongGenError
-from songgen_core import paths
 from songgen_core.files import write_json
 from songgen_core.prompts import END_OF_LYRICS
 from songgen_core.registry import (ADAPTER_BASE_FILE, GENRE_NAME, SOURCE_KINDS, ModelSource, adapter_few_shot,
                                    load_registry)
 
+from .cli import training_command
 from .base_models import default_block_size, load_base, parameter_counts, resolve_base
 from .errors import TooFewPreferencesError
 from .preferences import METHODS, load_preferences, preference_counts
-from .run_folders import library_versions, plan_run
+from .run_folders import check_run_options, library_versions, plan_run
 
 # The metrics TRL logs (with "eval_" in front for the eval set) and the names the run log gives them.
 PREFERENCE_METRICS = {"rewards/margins": "reward_margin", "rewards/accuracies": "reward_accuracy",
@@ -106,15 +106,9 @@ class PreferArguments:
 
     def check(self) -> None:
         """Raises `PreferError` naming the wrong option."""
-        if not isinstance(self.genre, str) or not GENRE_NAME.match(self.genre.strip().lower()):
-            raise PreferError(f"genre {self.genre!r} must be a genre name such as rock, pop or rap")
-        self.genre = self.genre.strip().lower()
-        self.models_dir = str(self.models_dir or paths.models_dir())
-        self.runs_dir = str(self.runs_dir or paths.runs_dir())
+        check_run_options(self, PreferError)
         if self.method not in METHODS:
             raise PreferError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
-        if self.run_id is not None and not GENRE_NAME.match(self.run_id.lower()):
-            raise PreferError(f"run id {self.run_id!r} must be letters, digits, '-' or '_'")
         if not GENRE_NAME.match(self.target_name()):
             raise PreferError(f"the result's folder name {self.target_name()!r} is too long for a genre; use --serve or a shorter genre")
         for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
@@ -337,32 +331,17 @@ def prefer(args: PreferArguments) -> dict:
     return log
 
 
-def parse_args(argv: list[str] | None = None, prog: str = "python -m training prefer") -> PreferArguments:
-    """Parse the command line into `PreferArguments` (transformers' `HfArgumentParser`)."""
-    from transformers import HfArgumentParser
+def _described(args: PreferArguments, log: dict) -> tuple[str, str]:
+    final = log["final"]
+    shown = {k: final.get(k) for k in ("train_loss", "reward_margin", "reward_accuracy", "eval_loss", "eval_reward_accuracy")}
+    figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in shown.items() if isinstance(v, (int, float)))
+    where = "merged model" if log["merged"] else "LoRA adapter on " + log["lora"]["base"]
+    return f"{log['genre']} {log['kind'].upper()}: {final['step']} steps, {figures}", \
+        f"{where}: {Path(args.models_dir).resolve() / args.target_name()}"
 
-    parser = HfArgumentParser(PreferArguments, prog=prog, description="Tune a genre's lyrics model on people's preferences (DPO or KTO, LoRA).")
-    (args,) = parser.parse_args_into_dataclasses(args=argv)
-    return args
 
-
-def main(argv: list[str] | None = None) -> int:
-    import sys
-
-    args = parse_args(argv)
-    try:
-        log = prefer(args)
-    except SongGenError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if log:
-        final = log["final"]
-        shown = {k: final.get(k) for k in ("train_loss", "reward_margin", "reward_accuracy", "eval_loss", "eval_reward_accuracy")}
-        print(f"{log['genre']} {log['kind'].upper()}: {final['step']} steps, "
-              + ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in shown.items() if isinstance(v, (int, float))))
-        print(f"{'merged model' if log['merged'] else 'LoRA adapter on ' + log['lora']['base']}: {Path(args.models_dir).resolve() / args.target_name()}")
-        print(f"run log: {Path(args.runs_dir) / log['genre'] / log['run_id'] / 'log.json'}")
-    return 0
+parse_args, main = training_command(PreferArguments, prefer, _described, "python -m training prefer",
+                                    "Tune a genre's lyrics model on people's preferences (DPO or KTO, LoRA).")
 
 
 if __name__ == "__main__":

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from songgen_core import paths
 from songgen_core.errors import SongGenError
 from songgen_core.files import building_folder, write_json
+from songgen_core.registry import GENRE_NAME
 
 from .runs import portable_paths
 
@@ -48,6 +50,19 @@ class RunPlace:
         log = portable_paths(log)  # committed logs must not name this machine's folders
         write_run(self.runs_dir, self.run_id, log, metrics)
         return log
+
+
+def check_run_options(args, error: type[Exception]) -> None:
+    """The options every training run has, checked and completed in place: `genre` (a genre
+    name, lower-cased), `run_id` (letters, digits, "-" or "_"), and `models_dir` / `runs_dir`
+    (where the studio reads, songgen_core.paths, when not given). Raises `error` naming the option."""
+    if not isinstance(args.genre, str) or not GENRE_NAME.match(args.genre.strip().lower()):
+        raise error(f"genre {args.genre!r} must be a genre name such as rock, pop or rap")
+    args.genre = args.genre.strip().lower()
+    args.models_dir = str(args.models_dir or paths.models_dir())
+    args.runs_dir = str(args.runs_dir or paths.runs_dir())
+    if args.run_id is not None and not GENRE_NAME.match(args.run_id.lower()):
+        raise error(f"run id {args.run_id!r} must be letters, digits, '-' or '_'")
 
 
 def plan_run(target: Path, runs_dir: Path, run_id: str | None) -> RunPlace:

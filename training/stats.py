@@ -21,12 +21,11 @@ What is counted:
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
-import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ import pyarrow.compute as pc
 from songgen_core import paths
 from songgen_core.files import write_json
 
+from .cli import DataArguments, parse, run_command
 from .data import DEFAULT_CHUNKSIZE, TAGS, Cleaner, CleaningOptions, DatasetError, iter_batches
 from .source import resolve_source
 
@@ -196,27 +196,24 @@ def _write_json(target: Path, data: dict) -> None:
     write_json(target, data)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.stats", description="Statistics of a Genius lyrics CSV (one streaming pass, cached).")
-    parser.add_argument("path", help="a CSV in the Genius schema (training/sample/genius_sample.csv is the bundled sample), "
-                        "or hub:owner/name[/file.csv] (hub:sebastiandizon/genius-song-lyrics), streamed")
-    parser.add_argument("--out", type=Path, help="also write the statistics to this JSON file")
-    parser.add_argument("--genres", default=",".join(CleaningOptions().genres), help="the chosen genres (comma-separated)")
-    parser.add_argument("--strict-language", action="store_true", help="also require language_cld3 and language_ft to agree")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--chunksize", type=int, default=DEFAULT_CHUNKSIZE)
-    parser.add_argument("--cache-dir", type=Path)
-    parser.add_argument("--refresh", action="store_true", help="ignore a cached result")
-    args = parser.parse_args(argv)
-    try:
-        options = CleaningOptions(genres=tuple(g.strip() for g in args.genres.split(",") if g.strip()),
-                                  strict_language=args.strict_language, seed=args.seed)
-        stats = dataset_stats(args.path, options, args.cache_dir, args.refresh, args.chunksize)
-    except DatasetError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+@dataclass
+class StatsArguments:
+    """Where the statistics go besides the screen, and their cache."""
+
+    out: str | None = field(default=None, metadata={"help": "also write the statistics to this JSON file"})
+    cache_dir: str | None = field(default=None, metadata={"help": "the cache folder (default: dataset_stats/ in SONGGEN_CACHE)"})
+    refresh: bool = field(default=False, metadata={"help": "ignore a cached result"})
+
+
+def _stats(data: DataArguments, args: StatsArguments, path: str) -> dict:
+    stats = dataset_stats(path, data.cleaning(), args.cache_dir, args.refresh, data.chunksize)
     if args.out:
-        _write_json(args.out, stats)
+        _write_json(Path(args.out), stats)
+    return stats
+
+
+def _report(data: DataArguments, args: StatsArguments, path: str, stats: dict) -> None:
+    options = data.cleaning()
     label = "SAMPLE dataset" if stats["sample"] else "dataset"
     print(f"{label}: {stats['dataset']['path']} ({stats['dataset']['rows']:,} rows)")
     print(f"{'tag':<8}{'all':>10}{'english':>10}{'train':>9}{'test':>7}{'median words':>14}")
@@ -228,7 +225,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{s['train']:>9,}{s['test']:>7,}{'' if med is None else f'~{med:.0f}':>14}")
     print("languages: " + ", ".join(f"{k} {v:,}" for k, v in list(stats["languages"].items())[:8]))
     print("(* chosen genres; medians approximate, see 'notes')" + (f"; written to {args.out}" if args.out else ""))
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parsed = parse((DataArguments, StatsArguments), argv, "python -m training stats",
+                   "Statistics of a Genius lyrics CSV (one streaming pass, cached).", path=True)
+    return run_command(_stats, parsed, _report)
 
 
 if __name__ == "__main__":
