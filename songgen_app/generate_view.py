@@ -27,7 +27,7 @@ from songgen_core.store import FeedbackStore, StoreError
 from .forms import check_lyrics_form, lyrics_defaults
 from .resources import lyrics_model, warm_musicgen
 from .song_view import lyrics_box, lyrics_caption, song_details, song_media
-from .status import music_backends, musicgen_status
+from .status import music_backends, musicgen_status, vocal_status
 from .text import caption, error_box, heading, markdown_literal
 
 state = st.session_state
@@ -75,7 +75,7 @@ def on_start_over(take: int):
     if take == state.get("gen_take"):
         for key, value in FORM_START.items():
             state[key] = value
-        for key in [*RESULT_KEYS, "gen_errors", "gen_length", "gen_duration", "gen_backend", "gen_melody"]:
+        for key in [*RESULT_KEYS, "gen_errors", "gen_length", "gen_duration", "gen_backend", "gen_melody", "gen_vocals"]:
             state.pop(key, None)
 
 
@@ -197,12 +197,20 @@ def _music_panel(lyrics: LyricsResult, registry: Registry, store: FeedbackStore,
         if music_model["melody"]:
             st.file_uploader("Reference melody (optional): its tune guides the music", type=["wav", "mp3", "flac", "ogg"],
                              key="gen_melody")
+    sing = False
+    if backend == "arranger":
+        vocal = vocal_status()
+        sing = st.toggle("Sung guide vocal", key="gen_vocals", disabled=not vocal["available"],
+                         help="A synthetic voice sings the lyrics on the melody, one note per syllable.")
+        caption(f"Voice: {vocal['note']}" if vocal["available"] else f"No guide vocal on this machine: {vocal['note']}")
+        sing = sing and vocal["available"]
     song_id = state.get("gen_song_id")
     label = ("Compose music" if song_id is None else
              "Regenerate the music (keeps these lyrics; saved as a new version)")
     if st.button(label, type="primary" if song_id is None else "secondary",
                  key="gen_compose" if song_id is None else "gen_regenerate"):
-        _compose(lyrics, registry, store, data_dir, backend, None if whole else float(seconds), song_id)
+        _compose(lyrics, registry, store, data_dir, backend, None if whole else float(seconds), song_id,
+                 "guide" if sing else "none")
     if "gen_music_error" in state:
         error_box(state.gen_music_error)
     song_id = state.get("gen_song_id")
@@ -218,7 +226,7 @@ def _music_panel(lyrics: LyricsResult, registry: Registry, store: FeedbackStore,
 
 
 def _compose(lyrics: LyricsResult, registry: Registry, store: FeedbackStore, data_dir: Path, backend: str,
-             duration_s: float | None, regenerate_from: str | None) -> None:
+             duration_s: float | None, regenerate_from: str | None, vocals: str = "none") -> None:
     """Compose (or regenerate) and keep the song; progress and errors in a status box."""
     with st.status("Composing the music…", expanded=True) as status:
         bar = st.progress(0.0, text="starting")
@@ -233,7 +241,7 @@ def _compose(lyrics: LyricsResult, registry: Registry, store: FeedbackStore, dat
                 warm_musicgen(registry.musicgen_model)
             song_id = make_music(lyrics, store, duration_s=duration_s, backend=backend, registry=registry,
                                  melody=None if upload is None else (upload.getvalue(), upload.name),
-                                 regenerate_from=regenerate_from, data_dir=data_dir, progress=progress)
+                                 regenerate_from=regenerate_from, data_dir=data_dir, progress=progress, vocals=vocals)
         except InvalidRequestError as error:
             state.gen_music_error = str(error)
             status.update(label="The music settings need a change", state="error")

@@ -9,12 +9,12 @@ import streamlit as st
 
 from songgen_core.audio import safe_filename
 from songgen_core.lyric_metrics import lyric_metrics, summary
-from songgen_core.song_folder import SONG_FILES, song_files
+from songgen_core.song_folder import SONG_FILES, song_files, song_stems
 from songgen_core.song_record import metrics_of
 
 from .text import caption, isolate
 
-DOWNLOAD_LABELS = {"mp3": "MP3", "wav": "WAV", "midi": "MIDI", "lyrics": "Lyrics (text)"}
+DOWNLOAD_LABELS = {"mp3": "MP3", "wav": "WAV", "midi": "MIDI", "lyrics": "Lyrics (text)", "stems_zip": "Stems (ZIP)"}
 
 
 def lyrics_box(text: str) -> None:
@@ -82,10 +82,23 @@ def song_details(song: dict) -> None:
     who = f"by {isolate(artist)}" if artist else "no artist given"
     lines = [f"{song['genre']} · {who} · {song['created_at'][:19].replace('T', ' ')} UTC",
              f"lyrics: {song.get('lyrics_model')} · music: {song.get('music_backend')} ({song.get('music_model')})"]
+    vocal = _vocal_line((info.get("music") or {}).get("info", {}).get("vocals"))
+    if vocal:
+        lines.append(vocal)
     if info.get("version_of"):
         lines.append(f"version {info.get('version')}: new music for the lyrics of song {info['version_of']}")
     lines.append(summary(song_metrics(song)))
     caption("\n".join(line for line in lines if line))
+
+
+def _vocal_line(vocals: dict | None) -> str:
+    """The guide vocal as song.json records it: who sang, under which licence, or why not."""
+    if not vocals or vocals.get("requested") != "guide":
+        return ""
+    if not vocals.get("sung"):
+        return f"guide vocal not sung: {vocals.get('error') or 'unknown reason'}"
+    voice = vocals.get("voice") or {}
+    return f"guide vocal: {voice.get('description') or voice.get('name')} · licence: {voice.get('licence')}"
 
 
 def song_metrics(song: dict) -> dict:
@@ -94,8 +107,8 @@ def song_metrics(song: dict) -> dict:
 
 
 def song_media(song: dict, data_dir: Path, key: str) -> None:
-    """The player and the downloads of the files that exist (MP3, WAV, MIDI, lyrics): a song
-    whose audio is gone still offers its MIDI and lyrics."""
+    """The player and the downloads of the files that exist (MP3, WAV, MIDI, lyrics, the stems
+    as one ZIP and one by one): a song whose audio is gone still offers its MIDI and lyrics."""
     files = song_files(song, data_dir)
     audio = files.get("mp3") or files.get("wav")
     if audio is None:
@@ -110,3 +123,9 @@ def song_media(song: dict, data_dir: Path, key: str) -> None:
         _file, mime, suffix = SONG_FILES[kind]
         column.download_button(DOWNLOAD_LABELS[kind], data=files[kind].read_bytes, file_name=f"{name}{suffix}",
                                mime=mime, key=f"{key}-download-{kind}", on_click="ignore")
+    stems = song_stems(song, data_dir)
+    if stems:
+        with st.expander(f"Stems: {', '.join(stems)} (they add up to the mix)"):
+            for column, (part, path) in zip(st.columns(len(stems)), stems.items()):
+                column.download_button(part.capitalize(), data=path.read_bytes, file_name=f"{name}-{part}.wav",
+                                       mime="audio/wav", key=f"{key}-stem-{part}", on_click="ignore")

@@ -76,3 +76,15 @@ def music_backends(registry: Registry) -> list[str]:
     if registry.music_backend == "musicgen" or musicgen_status(registry)["available"]:
         backends.append("musicgen")
     return sorted(backends, key=lambda name: name != registry.music_backend)
+
+
+def vocal_status(voice: str | None = None) -> dict:
+    """Whether the guide vocal can be sung here, without singing: `{"voice", "available",
+    "note"}`; `note` says what to install when it cannot (a missing program or voice)."""
+    from songgen_core.music.vocals import VoiceUnavailableError, require_voice
+
+    try:
+        found, _program = require_voice(voice)
+    except VoiceUnavailableError as error:
+        return {"voice": error.voice, "available": False, "note": str(error)}
+    return {"voice": found.name, "available": True, "note": f"{found.description}; licence: {found.licence}"}

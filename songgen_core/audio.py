@@ -79,6 +79,10 @@ def wav_bytes(audio: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> b
     audio = _to_pcm_range(check_audio(audio, sample_rate))
     if subtype not in soundfile.available_subtypes("WAV"):
         raise InvalidRequestError("subtype", f"unknown WAV subtype {subtype!r}")
+    if subtype == "PCM_16":
+        # Round to the nearest step ourselves: libsndfile's float-to-16-bit conversion floors,
+        # which biases every sample by half a step (and stems by half a step each).
+        audio = np.clip(np.round(audio.astype(np.float64) * 32768.0), -32768, 32767).astype(np.int16)
     buffer = io.BytesIO()
     soundfile.write(buffer, audio, int(sample_rate), format="WAV", subtype=subtype)
     return buffer.getvalue()

@@ -16,7 +16,7 @@ from .audio import write_midi, write_mp3, write_wav
 from .errors import InvalidRequestError, SongGenError
 from .files import building_folder, write_json
 from .music.request import MusicResult
-from .music.stems import write_stems
+from .music.stems import STEM_NAMES, write_stems
 from .paths import data_dir as default_data_dir
 from .song_record import SongRecord, check_song_id
 
@@ -27,7 +27,9 @@ SONG_FILES = {
     "wav": ("song.wav", "audio/wav", ".wav"),
     "midi": ("song.mid", "audio/midi", ".mid"),
     "lyrics": ("lyrics.txt", "text/plain", ".txt"),
+    "stems_zip": ("stems.zip", "application/zip", "-stems.zip"),
 }
+STEMS_FOLDER = "stems"
 
 
 def studio_folder(song_id: str, data_dir: str | os.PathLike | None = None) -> Path:
@@ -87,13 +89,26 @@ def read_song_json(folder: str | os.PathLike) -> dict:
 
 
 def song_files(song: dict, data_dir: str | os.PathLike | None = None) -> dict[str, Path]:
-    """The files of a kept song (a store row) that exist on disk, by kind (mp3, wav, midi, lyrics)."""
-    folder = Path(song["folder"]) if song.get("folder") else None
-    if folder is None or not folder.is_dir():
-        folder = studio_folder(song["id"], data_dir)
+    """The files of a kept song (a store row) that exist on disk, by kind (mp3, wav, midi,
+    lyrics, stems_zip)."""
+    folder = _kept_folder(song, data_dir)
     found = {}
     for kind, (name, _mime, _suffix) in SONG_FILES.items():
         path = folder / name
         if path.is_file():
             found[kind] = path
     return found
+
+
+def song_stems(song: dict, data_dir: str | os.PathLike | None = None) -> dict[str, Path]:
+    """The stem WAVs of a kept song that exist on disk, by part, in `STEM_NAMES` order
+    (vocal, drums, bass, chords, lead); only those names are looked for."""
+    folder = _kept_folder(song, data_dir) / STEMS_FOLDER
+    return {name: folder / f"{name}.wav" for name in STEM_NAMES if (folder / f"{name}.wav").is_file()}
+
+
+def _kept_folder(song: dict, data_dir: str | os.PathLike | None) -> Path:
+    folder = Path(song["folder"]) if song.get("folder") else None
+    if folder is None or not folder.is_dir():
+        folder = studio_folder(song["id"], data_dir)
+    return folder

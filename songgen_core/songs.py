@@ -207,22 +207,27 @@ def save_song(lyrics: LyricsResult, take: MusicTake, store: FeedbackStore, data_
 def make_music(lyrics: LyricsResult, store: FeedbackStore, *, duration_s: float | None = None,
                backend: str | None = None, melody: tuple[bytes, str] | None = None, regenerate_from: str | None = None,
                registry: Registry | None = None, data_dir: str | os.PathLike | None = None,
-               progress: ProgressCallback | None = None) -> str:
+               progress: ProgressCallback | None = None, vocals: str = "none", voice: str | None = None) -> str:
     """Compose music for `lyrics` and keep the song (files and row), or, with
     `regenerate_from`, a new version of that song; return the new song's id. `melody`
     (bytes, file name) is an uploaded reference melody for a MusicGen-melody model.
+    `vocals="guide"` sings the lyrics with `voice` (arranger only; a voice that cannot sing
+    here leaves the song without vocals and says why in its song.json). Arranger songs are
+    kept with their stems (stems/<part>.wav and stems.zip).
 
     Raises as `compose`, `save_song`, `regenerate_music` and `save_melody`.
     """
     registry = registry or load_registry()
     backend = backend or registry.music_backend
-    options = {}
+    options = {"stems": True} if backend == "arranger" else {}
     if backend == "musicgen" and melody is not None:
         options["melody_path"] = str(save_melody(melody[0], melody[1], data_dir))
     if regenerate_from is not None:
         return regenerate_music(regenerate_from, store, duration_s=duration_s, backend=backend,
-                                options=options or None, registry=registry, data_dir=data_dir, progress=progress)
-    take = compose(lyrics, duration_s=duration_s, backend=backend, options=options, registry=registry, progress=progress)
+                                options=options or None, registry=registry, data_dir=data_dir, progress=progress,
+                                vocals=vocals, voice=voice)
+    take = compose(lyrics, duration_s=duration_s, backend=backend, options=options, registry=registry, progress=progress,
+                   vocals=vocals, voice=voice)
     if progress is not None:
         progress(1.0, "saving the song")
     return save_song(lyrics, take, store, data_dir)
@@ -231,11 +236,12 @@ def make_music(lyrics: LyricsResult, store: FeedbackStore, *, duration_s: float 
 def regenerate_music(song_id: str, store: FeedbackStore, *, duration_s: float | None = None,
                      backend: str | None = None, seed: int | None = None, options: dict | None = None,
                      registry: Registry | None = None, data_dir: str | os.PathLike | None = None,
-                     progress: ProgressCallback | None = None) -> str:
+                     progress: ProgressCallback | None = None, vocals: str | None = None,
+                     voice: str | None = None) -> str:
     """New music for the lyrics of song `song_id`, kept as a new song (a new version);
     returns the new id. The old song and its ratings are not touched.
 
-    Duration, backend and options default to the old song's; `seed` defaults to a new
+    Duration, backend, options and vocals default to the old song's; `seed` defaults to a new
     random one (the same seed would give the same arranger audio). Raises
     `UnknownSongError`, `StoreError` (a deleted song), and whatever `compose` and
     `save_song` raise.
@@ -248,13 +254,16 @@ def regenerate_music(song_id: str, store: FeedbackStore, *, duration_s: float | 
     backend = backend or previous.get("backend")
     if options is None:
         options = dict(previous.get("options") or {}) if backend == previous.get("backend") else {}
+    if vocals is None:  # the old song's vocal, where the backend can sing it
+        vocals = previous.get("vocals") or "none" if backend == "arranger" else "none"
+        voice = previous.get("voice") if vocals != "none" else None
     take = compose(
         lyrics,
         # A song made whole (duration_s null) is regenerated whole; songs from before the
         # whole-song default recorded a number and keep it.
         duration_s=duration_s if duration_s is not None else previous.get("duration_s"),
         backend=backend, seed=secrets.randbelow(2**32) if seed is None else seed, options=options,
-        registry=registry, progress=progress,
+        registry=registry, progress=progress, vocals=vocals, voice=voice,
     )
     version = int((song.get("info") or {}).get("version") or 1) + 1
     return save_song(lyrics, take, store, data_dir, version_of=song_id, version=version)

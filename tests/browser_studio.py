@@ -217,9 +217,15 @@ def generate_timed(page, opening: str) -> dict:
             "lyrics": box.inner_text()}
 
 
-def compose_music(page) -> object:
-    """Continue to music with the arranger at the shortest duration (5 s); wait for the player."""
+def compose_music(page, vocals: bool = False) -> object:
+    """Continue to music with the arranger at the shortest duration (5 s), with the sung
+    guide vocal switched on if asked; wait for the player."""
     page.get_by_role("button", name="Continue to music").click()
+    if vocals:
+        switch = page.locator(".st-key-gen_vocals input[type=checkbox]")
+        switch.wait_for(state="attached")
+        page.locator(".st-key-gen_vocals").get_by_text("Sung guide vocal").click()
+        page.wait_for_function("() => document.querySelector('.st-key-gen_vocals input').checked", polling=100)
     page.locator(".st-key-gen_length").get_by_text("Seconds").click()  # instead of the whole song
     duration = page.locator(".st-key-gen_duration input[type=range]:not([disabled])")
     duration.wait_for(state="attached")

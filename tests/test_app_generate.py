@@ -44,7 +44,8 @@ def test_generate_lyrics_then_music_saves_the_song(studio):
     at = button(at, "Compose music").click().run()
     assert not at.exception and not at.error
     assert len(at.get("audio")) == 1
-    assert [d.label for d in at.get("download_button")] == ["MP3", "WAV", "MIDI", "Lyrics (text)"]
+    assert [d.label for d in at.get("download_button")] == ["MP3", "WAV", "MIDI", "Lyrics (text)", "Stems (ZIP)",
+                                                            "Drums", "Bass", "Chords", "Lead"]
 
     [song] = studio.store.list_songs()
     assert (song["title"], song["artist"], song["genre"]) == ("Highway Static", "The Rust Engines", "rock")
@@ -55,7 +56,10 @@ def test_generate_lyrics_then_music_saves_the_song(studio):
     assert {"lyrics_s", "music_s", "files_s", "total_s"} <= set(song["timings"])
     folder = Path(song["folder"])
     assert folder == studio.data / "songs" / song["id"]
-    assert sorted(p.name for p in folder.iterdir()) == ["lyrics.txt", "song.json", "song.mid", "song.mp3", "song.wav"]
+    assert sorted(p.name for p in folder.iterdir()) == ["lyrics.txt", "song.json", "song.mid", "song.mp3", "song.wav",
+                                                        "stems", "stems.zip"]
+    assert sorted(p.name for p in (folder / "stems").iterdir()) == ["bass.wav", "chords.wav", "drums.wav", "lead.wav"]
+    assert song["music_params"]["vocals"] == "none"
     assert json.loads((folder / "song.json").read_text())["id"] == song["id"]
 
     # Regenerating the music adds a new version; the first song is left as it was.
@@ -76,6 +80,21 @@ def test_generate_lyrics_then_music_saves_the_song(studio):
     at = button(at, "Start over").click().run()
     assert at.text_input(key="gen_title").value == "" and at.text_input(key="gen_opening").value == ""
     assert not at.code and not at.exception
+
+
+def test_without_festival_the_vocal_switch_says_what_to_install_and_the_song_is_made(studio, monkeypatch):
+    monkeypatch.setenv("SONGGEN_FESTIVAL", str(studio.data / "no-festival"))
+    at = button(fill(open_page(PAGE)), "Continue to music").click().run()
+    switch = at.toggle(key="gen_vocals")
+    assert switch.disabled
+    assert any("No guide vocal on this machine" in c.value and markdown_literal("festvox-kallpc16k") in c.value
+               for c in at.caption), [c.value for c in at.caption]
+    at.radio(key="gen_length").set_value("Seconds").run()
+    at.slider(key="gen_duration").set_value(5)
+    at = button(at, "Compose music").click().run()
+    assert not at.exception and not at.error and len(at.get("audio")) == 1
+    [song] = studio.store.list_songs()
+    assert song["music_params"]["vocals"] == "none"
 
 
 def test_html_and_markdown_in_inputs_are_shown_literally(studio):

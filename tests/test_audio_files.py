@@ -61,6 +61,14 @@ def test_wav_bytes_equal_the_file(tmp_path):
     assert path.read_bytes() == wav_bytes(source, RATE)
 
 
+def test_wav_rounds_to_the_nearest_16_bit_step():
+    """libsndfile floors floats to 16 bits (a half-step bias in every sample, and a step per
+    stem when stems are added up); wav_bytes rounds."""
+    steps = np.array([-6.3, -5.6, -0.7, -0.4, 0.0, 0.4, 0.7, 5.6, 6.3])
+    back, _rate = soundfile.read(io.BytesIO(wav_bytes((steps / 32768).astype(np.float32), 8000)), dtype="int16")
+    assert back.tolist() == [-6, -6, -1, 0, 0, 0, 1, 6, 6]
+
+
 def test_wav_clips_instead_of_wrapping(tmp_path):
     source = np.array([0.0, 1.5, -1.5, 0.5], dtype=np.float32)
     decoded, _ = soundfile.read(io.BytesIO(wav_bytes(source, 8000)), dtype="float32")

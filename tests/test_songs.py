@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from songgen_core import paths, songs
-from songgen_core.song_folder import song_files, studio_folder
+from songgen_core.music.vocals.voices import festival_program
+from songgen_core.song_folder import song_files, song_stems, studio_folder
 from songgen_core.song_record import lyrics_result
 from songgen_core.audio import wav_bytes
 from songgen_core.errors import InvalidRequestError
@@ -78,6 +79,21 @@ def test_regenerating_makes_a_new_version_and_keeps_ratings_where_they_were(stud
     studio.store.delete_song(third, keep_ratings=True)
     with pytest.raises(StoreError, match="deleted"):
         songs.regenerate_music(third, studio.store)
+
+
+@pytest.mark.skipif(festival_program() is None, reason="Debian's festival is not installed (scripts/install.sh installs it as root)")
+def test_the_studio_keeps_stems_and_a_regenerated_song_keeps_its_vocal(studio, lyrics):
+    first = songs.make_music(lyrics, studio.store, duration_s=3.0, vocals="guide")
+    second = songs.regenerate_music(first, studio.store)
+    for song_id in (first, second):
+        song = studio.store.get_song(song_id)
+        assert song["music_params"]["vocals"] == "guide" and song["music_params"]["options"] == {"stems": True}
+        assert song["info"]["music"]["info"]["vocals"]["sung"] is True
+        assert list(song_stems(song)) == ["vocal", "drums", "bass", "chords", "lead"]
+        assert "stems_zip" in song_files(song)
+    # Switched off for the next take: no vocal stem.
+    third = songs.make_music(lyrics, studio.store, duration_s=3.0, regenerate_from=second)
+    assert list(song_stems(studio.store.get_song(third))) == ["drums", "bass", "chords", "lead"]
 
 
 def test_delete_keeps_or_removes_files_with_the_ratings(studio, lyrics):

@@ -138,6 +138,20 @@ def test_the_vocal_sings_every_syllable_on_its_note_and_is_deterministic():
     assert again.audio.tobytes() == vocal.audio.tobytes()
 
 
+@needs_festival
+def test_a_song_cut_short_sings_the_first_syllables_of_its_last_line():
+    """A fixed length may end mid-line (found in the studio: 5 s, a long invented word): the
+    line's first syllables are sung, one per note left, and nothing past the end."""
+    lyrics = "Lightonstart iner cu\nMarvellous wonderful afternoons"
+    arr = arrange(MusicRequest(genre="rock", lyrics=lyrics, seed=2, duration_s=5.0))
+    vocal = sing_song(arr.plan, arr.parts, arr.duration_s)
+    assert 0 < len(vocal.notes) < line_syllables(lyrics.splitlines()[0]) + line_syllables(lyrics.splitlines()[1])
+    assert all(note.start_s < 5.0 for note in vocal.notes)
+    sung = [note.syllable for note in vocal.notes]
+    first = line_syllables_sung(lyrics.splitlines()[0])
+    assert sung[:min(len(sung), len(first))] == first[:len(sung)]
+
+
 def _period(x, rate, hz):
     """The autocorrelation peak's lag near the expected period (within a fifth either way)."""
     x = x - x.mean()

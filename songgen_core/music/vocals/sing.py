@@ -95,8 +95,10 @@ def _length(phone: str) -> float:
     return _UNSTRESSED_VOWEL_S if phone in VOWELS else _CONSONANT_S.get(phone, 0.06)
 
 
-def line_notes(plan: Plan, part: Part, duration_s: float) -> list[tuple[str, list[tuple[float, float, int]]]]:
-    """Each sung line of a part with its notes as (start s, end s, MIDI key), cut at `duration_s`.
+def line_notes(plan: Plan, part: Part, duration_s: float) -> list[tuple[str, list[tuple[float, float, int]], bool]]:
+    """Each sung line of a part with its notes as (start s, end s, MIDI key), cut at
+    `duration_s`, and whether the cut shortened it (a song of fixed length may end mid-line:
+    the line's first syllables are sung, one per note left).
 
     A note ends where the next one starts when they touch (legato), else at its
     written length. Raises `VocalAlignmentError` when the melody and the lines'
@@ -114,9 +116,9 @@ def line_notes(plan: Plan, part: Part, duration_s: float) -> list[tuple[str, lis
             timed.append((start, end, key))
         for i in range(len(timed) - 1):  # never past the next note's start
             timed[i] = (timed[i][0], min(timed[i][1], timed[i + 1][0]), timed[i][2])
-        timed = [(s, min(e, duration_s), k) for s, e, k in timed if s < duration_s - 0.05]
-        if timed:
-            lines.append((text, timed))
+        kept = [(s, min(e, duration_s), k) for s, e, k in timed if s < duration_s - 0.05]
+        if kept:
+            lines.append((text, kept, len(kept) < len(timed)))
         at += count
     return lines
 
@@ -160,13 +162,17 @@ def _vowel_f0(duration: float, hz: float, from_hz: float | None) -> tuple[tuple[
     return tuple(targets)
 
 
-def sing_line(text: str, timed: list[tuple[float, float, int]], shift: int, previous_end: float) -> SungLine:
+def sing_line(text: str, timed: list[tuple[float, float, int]], shift: int, previous_end: float,
+              cut: bool = False) -> SungLine:
     """The phone segments of one line: its syllables on its notes (see the module docstring).
 
     `previous_end` is when the previous line's singing ended (its first
-    consonants may not start before it). Raises `VocalAlignmentError` when the
-    line has not one syllable per note."""
+    consonants may not start before it). `cut`: the song ends inside this line, so
+    only its first `len(timed)` syllables are sung. Raises `VocalAlignmentError` when
+    the line has not one syllable per note (at least as many syllables as notes when cut)."""
     syllables = line_syllables_sung(text)
+    if cut and len(syllables) > len(timed):
+        syllables = syllables[:len(timed)]
     if len(syllables) != len(timed):
         raise VocalAlignmentError(f"{text!r}: {len(syllables)} syllables for {len(timed)} notes")
     notes = [SungNote(s, start, end, key + shift) for s, (start, end, key) in zip(syllables, timed)]
@@ -210,11 +216,11 @@ def plan_vocal(plan: Plan, parts: list[Part], duration_s: float, voice: Voice) -
 
     Raises `VocalAlignmentError` on a syllable/note mismatch."""
     per_part = [(part, line_notes(plan, part, duration_s)) for part in parts if part.texts]
-    shift = octave_shift([k for _, lines in per_part for _, timed in lines for _, _, k in timed], voice)
+    shift = octave_shift([k for _, lines in per_part for _, timed, _ in lines for _, _, k in timed], voice)
     sung, previous_end = [], 0.0
     for _, lines in per_part:
-        for text, timed in lines:
-            line = sing_line(text, timed, shift, previous_end)
+        for text, timed, cut in lines:
+            line = sing_line(text, timed, shift, previous_end, cut)
             sung.append(line)
             previous_end = line.notes[-1].end_s
     return sung, shift
