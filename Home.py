@@ -23,6 +23,8 @@ st.page_link("pages/2_Rate.py", label="Rate songs", icon="⭐")
 st.page_link("pages/3_History.py", label="History", icon="🗂️")
 st.page_link("pages/4_Training.py", label="Training runs", icon="📈")
 st.page_link("pages/5_Dataset.py", label="Dataset", icon="📚")
+st.page_link("pages/6_Compare.py", label="Compare blind (A/B)", icon="⚖️")
+st.page_link("pages/7_Leaderboard.py", label="Leaderboard", icon="🏆")
 
 st.subheader("Device")
 device = device_status()

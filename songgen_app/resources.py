@@ -88,7 +88,7 @@ def warm_lyrics_model(registry: Registry, announce: bool = True) -> None:
         thread = _warming.get(key)
         if (thread is None or not thread.is_alive()) and key not in _warm_failed \
                 and str(source) not in loaded_sources(device):
-            thread = _warming[key] = threading.Thread(target=_load_quietly, args=(source, device, key), daemon=True,
+            thread = _warming[key] = threading.Thread(target=_load_quietly, args=(source, device, key, genre), daemon=True,
                                                       name=f"songgen-warm-{genre}")
             thread.start()
     if announce and thread is not None and thread.is_alive():
@@ -96,9 +96,13 @@ def warm_lyrics_model(registry: Registry, announce: bool = True) -> None:
                 "your first song starts as soon as it is ready.")
 
 
-def _load_quietly(source: ModelSource, device: str, key: tuple[str, str]) -> None:
+def _load_quietly(source: ModelSource, device: str, key: tuple[str, str], genre: str) -> None:
+    """Load the model, then read what a structured song of `genre` needs first (the tokenizer's
+    tables, the pronouncing dictionary, the example songs in the prefix cache)."""
+    from songgen_core.structured import prepare
+
     try:
-        load_lyrics_model(source, device)
+        prepare(load_lyrics_model(source, device), genre)
     except Exception:  # noqa: BLE001 -- reported by the first song that asks for this model
         with _warming_lock:
             _warm_failed.add(key)
@@ -124,4 +128,17 @@ def registry_or_stop() -> Registry:
     except ConfigError as error:
         error_box(f"The model registry could not be read: {error}. Fix config/models.toml "
                   f"(or the file SONGGEN_CONFIG names) and reload the page.")
+        st.stop()
+
+
+def systems_or_stop(registry: Registry):
+    """The Compare systems (config/systems.toml and the trained folders); on a broken file,
+    say which system and field, and stop this page."""
+    from songgen_core.systems import load_systems
+
+    try:
+        return load_systems(registry=registry)
+    except ConfigError as error:
+        error_box(f"The systems could not be read: {error}. Fix config/systems.toml (or the file "
+                  f"SONGGEN_SYSTEMS_CONFIG names) and reload the page.")
         st.stop()

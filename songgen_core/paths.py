@@ -9,6 +9,7 @@ looks for it).
 | ----------------------------- | ----------------------- | -------------------------------- |
 | model registry file           | SONGGEN_CONFIG          | config/models.toml               |
 | song plans                    | SONGGEN_SONGS_CONFIG    | config/songs.toml                |
+| systems (Compare, leaderboard)| SONGGEN_SYSTEMS_CONFIG  | config/systems.toml              |
 | trained models                | SONGGEN_MODELS_DIR      | models/                          |
 | training run logs             | SONGGEN_RUNS            | runs/                            |
 | songs' files, uploads         | SONGGEN_DATA            | data/                            |
@@ -44,6 +45,11 @@ def config_path() -> Path:
 def songs_config_path() -> Path:
     """The song plans per genre: `SONGGEN_SONGS_CONFIG`, else config/songs.toml."""
     return _configured("SONGGEN_SONGS_CONFIG", PROJECT_ROOT / "config" / "songs.toml")
+
+
+def systems_config_path() -> Path:
+    """The named systems Compare pits against each other: `SONGGEN_SYSTEMS_CONFIG`, else config/systems.toml."""
+    return _configured("SONGGEN_SYSTEMS_CONFIG", PROJECT_ROOT / "config" / "systems.toml")
 
 
 def models_dir() -> Path:

@@ -86,11 +86,12 @@ class SongRecord:
     @classmethod
     def made(cls, lyrics: "LyricsResult", music_request: "MusicRequest", music: "MusicResult", *,
              song_id: str | None = None, timings: dict | None = None, folder: str | None = None,
-             version: int = 1, version_of: str | None = None) -> "SongRecord":
-        """The record of a song just made from `lyrics` and `music` (see `song_info`)."""
+             version: int = 1, version_of: str | None = None, system: dict | None = None) -> "SongRecord":
+        """The record of a song just made from `lyrics` and `music` (see `song_info`); `system`
+        is the Compare system that made it (systems.System.describe), None elsewhere."""
         info = song_info(lyrics, music_request, music)
         info.update(id=song_id or new_song_id(), version=int(version), version_of=version_of,
-                    timings=dict(timings or {}))
+                    timings=dict(timings or {}), system=system)
         return cls.from_info(info, lyrics.text, folder)
 
     @classmethod

@@ -182,10 +182,11 @@ def create_song(lyrics_request: LyricsRequest, out_dir: str | Path, *, duration_
 
 
 def save_song(lyrics: LyricsResult, take: MusicTake, store: FeedbackStore, data_dir: str | os.PathLike | None = None,
-              *, version_of: str | None = None, version: int = 1) -> str:
+              *, version_of: str | None = None, version: int = 1, system: dict | None = None) -> str:
     """Keep a song the studio made: its files in `<data_dir>/songs/<id>/` and its row in
     `store`; return the id. Timings: the lyrics' own generation time, the take's seconds,
-    and the files'. `version_of`/`version` mark a regenerated take (see the module notes).
+    and the files'. `version_of`/`version` mark a regenerated take (see the module notes);
+    `system` is the Compare system that made it (song.json `system`).
 
     Raises `InvalidRequestError` on bad audio, `StoreError` when the store fails, `OSError`
     when the files cannot be written; in every case nothing of this song is left behind.
@@ -193,7 +194,7 @@ def save_song(lyrics: LyricsResult, take: MusicTake, store: FeedbackStore, data_
     song_id = new_song_id()
     folder = studio_folder(song_id, data_dir)
     record = SongRecord.made(lyrics, take.request, take.result, song_id=song_id, folder=str(folder), version=version,
-                             version_of=version_of,
+                             version_of=version_of, system=system,
                              timings={"lyrics_s": _round(lyrics.timings.get("generate_s")), "music_s": _round(take.seconds)})
     record, _files = write_song_folder(folder, record, take.result)
     try:

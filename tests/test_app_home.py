@@ -20,7 +20,8 @@ def test_status_counts_and_navigation(studio, tiny_lyrics_dir):
     studio.store.add_rating(song, "music", 2)
     at = open_page()
     assert not at.exception and not at.error
-    assert [link.label for link in at.page_link] == ["Write a song", "Rate songs", "History", "Training runs", "Dataset"]
+    assert [link.label for link in at.page_link] == ["Write a song", "Rate songs", "History", "Training runs", "Dataset",
+                                                    "Compare blind (A/B)", "Leaderboard"]
     assert [metric.value for metric in at.metric] == ["1", "2"]
     device = (at.info or at.success)[0].value
     assert ("CPU" in device) if default_device() == "cpu" else ("GPU" in device and "GiB" in device)
@@ -36,4 +37,4 @@ def test_a_broken_registry_is_reported_and_the_page_still_works(studio):
     at = open_page()
     assert not at.exception
     assert any("registry could not be read" in error and "not valid TOML" in error for error in errors_shown(at))
-    assert len(at.page_link) == 5 and [metric.value for metric in at.metric] == ["0", "0"]
+    assert len(at.page_link) == 7 and [metric.value for metric in at.metric] == ["0", "0"]

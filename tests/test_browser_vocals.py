@@ -30,14 +30,14 @@ def _voice_missing() -> str | None:
 
 pytestmark = [pytest.mark.skipif(missing() is not None, reason=f"browser test skipped: {missing()}"),
               pytest.mark.skipif(_voice_missing() is not None, reason=f"no guide vocal here: {_voice_missing()}")]
-OPENING = "Lanterns swinging on the pier"
+OPENING = "Gulls above the quay tonight"
 
 
 def test_a_sung_song_plays_and_its_stems_download_and_sum_to_the_mix(tmp_path, tiny_lyrics_dir):
     env = studio_env(tmp_path, {"rock": tiny_lyrics_dir})
     with streamlit_server(env, log_on_exit=True) as url, chromium_page() as page:
         open_generate(page, url)
-        fill_lyrics_form(page, "Harbour Lights", "", OPENING)
+        fill_lyrics_form(page, "Quay Song", "", OPENING)
         generate_timed(page, OPENING)
         audio = compose_music(page, vocals=True)
 
@@ -49,7 +49,7 @@ def test_a_sung_song_plays_and_its_stems_download_and_sum_to_the_mix(tmp_path, t
 
         with page.expect_download() as zip_download:
             page.get_by_role("button", name="Stems (ZIP)").click()
-        assert zip_download.value.suggested_filename == "harbour-lights-stems.zip"
+        assert zip_download.value.suggested_filename == "quay-song-stems.zip"
         archive = zipfile.ZipFile(io.BytesIO(open(zip_download.value.path(), "rb").read()))
         page.get_by_text("Stems: vocal, drums, bass, chords, lead").click()
         with page.expect_download() as vocal_download:

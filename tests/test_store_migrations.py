@@ -51,7 +51,8 @@ CREATE TABLE ratings (
 );
 CREATE INDEX ratings_song_target_created ON ratings (song_id, target, created_at);
 """
-ALL = ["m001_songs_and_ratings", "m002_soft_delete_and_song_info", "m003_song_indexes", "m004_lyrics_metrics"]
+ALL = ["m001_songs_and_ratings", "m002_soft_delete_and_song_info", "m003_song_indexes", "m004_lyrics_metrics",
+       "m005_votes"]
 
 
 def _v1_file(path, songs=5, ratings_per_song=3):

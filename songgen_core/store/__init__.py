@@ -7,7 +7,7 @@
 
 feedback.py: the store (songs, ratings, aggregates, export); connection.py: one connection
 per operation, writes in BEGIN IMMEDIATE transactions; schema.py: the migrations;
-statistics.py: Student-t intervals.
+statistics.py: Student-t intervals; votes.py: blind A/B votes (`store.votes`).
 """
 
 from ..errors import StoreError, UnknownSongError
@@ -15,7 +15,8 @@ from .feedback import (AGGREGATE_BY, EXPORT_COLUMNS, MAX_COMMENT_CHARS, MIN_INTE
                        FeedbackStore)
 from .schema import MIGRATIONS, migrate
 from .statistics import MIN_CORRELATION_COUNT, correlation, summarize, t_quantile_975
+from .votes import ASPECTS, OUTCOMES, DuplicateVoteError, VoteRecord, Votes
 
-__all__ = ["AGGREGATE_BY", "EXPORT_COLUMNS", "MAX_COMMENT_CHARS", "MIGRATIONS", "MIN_INTERVAL_COUNT", "SCORE_RANGE",
+__all__ = ["ASPECTS", "OUTCOMES", "DuplicateVoteError", "VoteRecord", "Votes", "AGGREGATE_BY", "EXPORT_COLUMNS", "MAX_COMMENT_CHARS", "MIGRATIONS", "MIN_INTERVAL_COUNT", "SCORE_RANGE",
            "MIN_CORRELATION_COUNT", "TARGETS", "FeedbackStore", "StoreError", "UnknownSongError", "correlation", "migrate",
            "summarize", "t_quantile_975"]

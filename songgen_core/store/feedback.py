@@ -38,6 +38,7 @@ from ..song_record import SongRecord
 from ..text import check_text
 from .connection import Database
 from .statistics import summarize
+from .votes import Votes
 
 TARGETS = ("lyrics", "music")
 AGGREGATE_BY = ("genre", "lyrics_model", "music_backend")
@@ -63,6 +64,7 @@ class FeedbackStore:
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path) if path is not None else db_path()
         self._database = Database(self.path)
+        self.votes = Votes(self._database)  # blind A/B votes (votes.py)
 
     def __repr__(self) -> str:
         return f"FeedbackStore({str(self.path)!r})"
@@ -157,7 +159,7 @@ class FeedbackStore:
         `keep_ratings=True`: the song is hidden (`deleted_at` set, kept if it was
         already hidden); its row and ratings stay and still count in
         `aggregates` and `export_ratings`. `keep_ratings=False`: the song row and
-        all its ratings are removed for good. The audio folder is not touched.
+        all its ratings (and the Compare votes on it) are removed for good. The audio folder is not touched.
         Raises `UnknownSongError` if there is no such song, `StoreError` if the
         database fails.
         """
@@ -170,6 +172,7 @@ class FeedbackStore:
                 db.execute("UPDATE songs SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", [_now(), song_id])
             else:
                 db.execute("DELETE FROM ratings WHERE song_id = ?", [song_id])
+                db.execute("DELETE FROM votes WHERE song_a = ? OR song_b = ?", [song_id, song_id])
                 db.execute("DELETE FROM songs WHERE id = ?", [song_id])
 
     # -- ratings

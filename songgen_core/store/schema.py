@@ -73,6 +73,36 @@ def m004_lyrics_metrics(db: sqlite_utils.Database) -> None:
                "CHECK (lyrics_metrics IS NULL OR json_valid(lyrics_metrics))")
 
 
+@MIGRATIONS()
+def m005_votes(db: sqlite_utils.Database) -> None:
+    """Blind A/B votes from the Compare page (votes.py): per pair of songs and aspect, which
+    was better. `song_a` is the song shown on the left (as A), `song_b` on the right; a voter
+    check shows one song twice (`song_a = song_b`, `check_pair` 1). Votes are never updated."""
+    db.execute("""
+        CREATE TABLE votes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            pair_id TEXT NOT NULL,
+            genre TEXT NOT NULL,
+            aspect TEXT NOT NULL CHECK (aspect IN ('lyrics', 'music')),
+            song_a TEXT NOT NULL REFERENCES songs(id),
+            song_b TEXT NOT NULL REFERENCES songs(id),
+            system_a TEXT NOT NULL,
+            system_b TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('a', 'b', 'tie', 'both_bad')),
+            voter TEXT NOT NULL,
+            listened_a_s REAL CHECK (listened_a_s IS NULL OR listened_a_s >= 0),
+            listened_b_s REAL CHECK (listened_b_s IS NULL OR listened_b_s >= 0),
+            comment TEXT NOT NULL DEFAULT '',
+            check_pair INTEGER NOT NULL DEFAULT 0 CHECK (check_pair IN (0, 1)),
+            shown_at TEXT,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE UNIQUE INDEX votes_one_per_voter ON votes (pair_id, aspect, voter)")
+    db.execute("CREATE INDEX votes_genre_aspect ON votes (genre, aspect)")
+    db.execute("CREATE INDEX votes_song_a ON votes (song_a)")
+    db.execute("CREATE INDEX votes_song_b ON votes (song_b)")
+
+
 def migrate(db: sqlite_utils.Database, migrations: sqlite_utils.Migrations = MIGRATIONS) -> list[str]:
     """Apply the pending migrations; return their names (empty: nothing to do).
 
