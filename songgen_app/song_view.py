@@ -22,7 +22,7 @@ def lyrics_box(text: str) -> None:
     st.code(text, language=None, wrap_lines=True)
 
 
-ENDINGS = {"end-marker": "the model ended the song", "eos": "the model ended the song",
+ENDINGS = {"plan": "every section of its song plan was written", "end-marker": "the model ended the song", "eos": "the model ended the song",
            "word-limit": "it reached the length you chose", "token-limit": "it reached the longest length allowed",
            "stopped": "you stopped it", "cancelled": "it was cancelled"}
 

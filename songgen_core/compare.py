@@ -17,13 +17,13 @@ from __future__ import annotations
 import itertools
 import random
 import secrets
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from .errors import InvalidRequestError
+from .files import read_toml
 from .loading import load_lyrics_model
 from .lyrics import generate_lyrics
 from .ranking import Leaderboard, leaderboard
@@ -69,7 +69,7 @@ class Pair:
 
 def bundled_prompts(genre: str | None = None) -> list[dict]:
     """The prompt list Compare offers (title, artist, opening_line, genre), optionally of one genre."""
-    data = tomllib.loads(PROMPTS_PATH.read_text(encoding="utf-8"))
+    data = read_toml(PROMPTS_PATH, "Compare prompts")
     return [dict(p) for p in data["prompts"] if genre is None or p["genre"] == genre]
 
 

@@ -11,9 +11,12 @@ import json
 import os
 import shutil
 import tempfile
+import tomllib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from .errors import ConfigError
 
 # The process's umask, read once (os.umask can only be read by setting it): a file written
 # through a temporary file gets the mode a plain open() would have given it.
@@ -111,3 +114,14 @@ def building_folder(target: str | os.PathLike, *, keep_existing: bool = False,
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def read_toml(path: str | os.PathLike, what: str) -> dict:
+    """The TOML file at `path`, read as a dict. Raises `ConfigError` saying which file (`what`,
+    e.g. "model registry") is missing or not valid TOML."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{what} file {path} is not valid TOML: {error}") from None

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
+from .files import read_toml
 from .errors import ConfigError, ModelUnavailableError, UnknownGenreError
 
 SOURCE_KINDS = ("embedded", "hub", "path")
@@ -177,12 +177,7 @@ def load_registry(config_path: str | Path | None = None, models_dir: str | Path 
     """Read the registry. Raises `ConfigError` if the file is missing or malformed."""
     path = Path(config_path) if config_path else paths.config_path()
     models = Path(models_dir) if models_dir else paths.models_dir()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"model registry file not found: {path}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"model registry file {path} is not valid TOML: {error}") from None
+    data = read_toml(path, "model registry")
 
     base_dir = path.resolve().parent.parent if path.resolve().parent.name == "config" else path.resolve().parent
     lyrics = data.get("lyrics", {})

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import random
 import threading
-import tomllib
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from . import paths
 from .errors import ConfigError
+from .files import read_toml
 
 LENGTHS = ("short", "standard", "long")
 RHYME_LETTERS = "ABCDEFGH"  # rhyme groups; "X" is a line that rhymes with nothing
@@ -138,10 +138,7 @@ def load_song_plans(path: str | Path | None = None) -> dict[str, dict[str, SongP
         cached = _cache.get(str(file))
         if cached is not None and cached[0] == mtime:
             return cached[1]
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"song plan file {file} is not valid TOML: {error}") from None
+    data = read_toml(file, "song plan")
     plans = parse_song_plans(data, file)
     with _cache_lock:
         _cache[str(file)] = (mtime, plans)

@@ -12,12 +12,12 @@ enters Compare by itself. Every song Compare makes records its system (song.json
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
 from .errors import ConfigError, InvalidRequestError
+from .files import read_toml
 from .lyrics import LENGTHS, MODES, LyricsRequest
 from .registry import GENRE_NAME, ModelSource, Registry, is_adapter_folder, load_registry, read_adapter_base
 
@@ -101,12 +101,7 @@ def load_systems(path: str | Path | None = None, registry: Registry | None = Non
     """
     path = Path(path) if path else paths.systems_config_path()
     registry = registry or load_registry()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"systems file not found: {path}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"systems file {path} is not valid TOML: {error}") from None
+    data = read_toml(path, "systems")
     compare = data.get("compare", {})
     check_rate = _setting(compare, "check_rate", DEFAULT_CHECK_RATE, float, 0.0, 0.5, path)
     min_votes = _setting(compare, "min_votes", DEFAULT_MIN_VOTES, int, 1, 10_000, path)

@@ -204,6 +204,7 @@ def test_the_caption_says_in_plain_words_how_the_lyrics_were_written(studio):
     [caption] = [shown(c.value) for c in at.caption if "seed 3" in shown(c.value)]
     assert caption.startswith("Written by ") and " lines · seed 3 · ended because " in caption
     assert "ended by" not in caption and "eos" not in caption
+    assert "ended because every section of its song plan was written" in caption  # a structured song, finished
     [details] = [expander for expander in at.expander if expander.label == "Details"]
     assert "model source: path:" in details.text[0].value
     assert "ended by" in details.text[0].value

@@ -21,8 +21,6 @@ confidence intervals: statistics.py.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -37,6 +35,7 @@ from ..paths import db_path
 from ..song_record import SongRecord
 from ..text import check_text
 from .connection import Database
+from .export import FORMATS, rows_as_text
 from .statistics import summarize
 from .votes import Votes
 
@@ -278,20 +277,14 @@ class FeedbackStore:
         genre, title, artist, models and times, as CSV (with a header) or as a
         JSON list of objects. Raises `InvalidRequestError` for another `fmt`,
         `StoreError` if the database fails."""
-        if fmt not in ("csv", "json"):
+        if fmt not in FORMATS:
             raise InvalidRequestError("fmt", "must be 'csv' or 'json'")
         sql = ("SELECT r.id, r.song_id, r.target, r.score, r.comment, r.created_at, s.genre, s.title, s.artist, "
                "s.lyrics_model, s.music_backend, s.music_model, s.created_at AS song_created_at, "
                "s.deleted_at AS song_deleted_at FROM ratings r JOIN songs s ON s.id = r.song_id ORDER BY r.id")
         with self._database.read() as db:
             rows = list(db.query(sql))
-        if fmt == "json":
-            return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+        return rows_as_text(rows, EXPORT_COLUMNS, fmt)
 
     def counts(self) -> dict:
         """`{'songs': songs not deleted, 'ratings': every rating row (kept ones

@@ -14,9 +14,6 @@ removes the votes on it too, in the same transaction.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 import sqlite3
 from dataclasses import asdict, dataclass
@@ -25,6 +22,7 @@ from datetime import datetime, timezone
 from ..errors import InvalidRequestError, StoreError, UnknownSongError
 from ..text import check_text
 from .connection import Database
+from .export import FORMATS, rows_as_text
 
 ASPECTS = ("lyrics", "music")
 OUTCOMES = ("a", "b", "tie", "both_bad")
@@ -143,13 +141,6 @@ class Votes:
     def export(self, fmt: str = "csv") -> str:
         """Every vote, oldest first, as CSV (with a header) or a JSON list. Raises
         `InvalidRequestError` for another `fmt`, `StoreError` if the database fails."""
-        if fmt not in ("csv", "json"):
+        if fmt not in FORMATS:
             raise InvalidRequestError("fmt", "must be 'csv' or 'json'")
-        rows = self.list()
-        if fmt == "json":
-            return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=VOTE_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
+        return rows_as_text(self.list(), VOTE_COLUMNS, fmt)
