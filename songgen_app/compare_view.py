@@ -21,7 +21,7 @@ import streamlit.components.v1 as components
 from songgen_core.compare import LYRICS_UNLOCK_S, Pair, cast_vote
 from songgen_core.errors import InvalidRequestError
 from songgen_core.song_folder import SONG_FILES, song_files
-from songgen_core.store import FeedbackStore, StoreError
+from songgen_core.store import DuplicateVoteError, FeedbackStore, StoreError
 
 from .song_view import lyrics_box
 from .text import caption, error_box, success_box
@@ -41,6 +41,8 @@ def on_vote(pair: Pair, aspect: str, outcome: str, listened: dict | None):
         cast_vote(store_of(), pair, aspect, outcome, state.cmp_voter, listened_a_s=listened.get("a"),
                   listened_b_s=listened.get("b"), comment=state.get(f"cmp_comment_{pair.pair_id}", ""))
         state.cmp_message = ("success", f"Your {aspect} vote is saved: {OUTCOME_LABELS[outcome]}.")
+    except DuplicateVoteError:  # a double click: the first click's vote stands
+        state.cmp_message = ("success", f"Your {aspect} vote was already saved; it stands as first given.")
     except (InvalidRequestError, StoreError) as error:
         state.cmp_message = ("error", f"The {aspect} vote was not saved: {error}")
 

@@ -117,11 +117,12 @@ def _stream_song(request, registry: Registry) -> None:
     take = state.gen_take
     heading(request.title)
     box = st.empty()
-    with st.container():
+    stop_place = st.empty()
+    st.empty()  # in place of the previous song's buttons,
+    st.empty()  # and of its music panel, before the Stop button shows: never both on screen at once
+    with stop_place.container():
         note = st.empty()
         st.button("Stop writing", key=f"gen_stop_{take}", on_click=on_stop, args=(take,), icon=":material/stop:")
-    st.empty()  # in place of the previous song's buttons,
-    st.empty()  # and of its music panel
     try:
         model = lyrics_model(registry.lyrics_source(request.genre))
         if model.lock.locked():

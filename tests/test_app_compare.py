@@ -46,8 +46,11 @@ def test_make_a_pair_vote_blind_then_see_the_names(studio):
     assert not a_better.disabled and music_a.disabled
     assert any("Play both songs" in c.value for c in at.caption)
     at.text_input(key=f"cmp_comment_{pair.pair_id}").set_value("A has a chorus")
+    stale = a_better
     at = a_better.click().run()
     assert any("lyrics vote is saved" in s.value for s in at.success)
+    at = stale.click().run()  # a double click: the button of the same pair, already voted
+    assert any("already saved" in s.value for s in at.success) and not at.error
     [vote] = studio.store.votes.list()
     assert (vote["aspect"], vote["outcome"], vote["song_a"], vote["comment"]) == ("lyrics", "a", pair.song_a, "A has a chorus")
     assert vote["voter"] == at.session_state.cmp_voter and vote["listened_a_s"] is None
