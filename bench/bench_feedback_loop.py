@@ -120,7 +120,7 @@ def main() -> int:
     started = time.perf_counter()
     log = prefer(PreferArguments(genre=args.genre, method="dpo", data=str(folder / "preferences"), model=args.model,
                                  use_cpu=True, num_train_epochs=args.epochs, learning_rate=args.lr, beta=args.beta,
-                                 max_length=256, logging_steps=5, eval_steps=20, min_pairs=args.min_pairs))
+                                 logging_steps=5, eval_steps=20, min_pairs=args.min_pairs))
     train_s = time.perf_counter() - started
     tuned_folder = folder / "models" / f"{args.genre}-pref"
     tuned = load_lyrics_model(ModelSource("path", str(tuned_folder), adapter_base=read_adapter_base(tuned_folder)))

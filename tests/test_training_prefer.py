@@ -175,6 +175,12 @@ def test_too_few_preferences_exit_2_saying_how_many(tmp_path, base_dir, data_dir
     assert cli(["prefer", "--genre", "rock", "--method", "dpo", "--data", str(data_dir), "--min-pairs", "30", *paths, *FAST]) == 2
     assert "only 24 DPO pairs for rock" in capsys.readouterr().err
     assert list((tmp_path / "models").iterdir()) == [] and not (tmp_path / "runs").exists()  # nothing written
+    # Prompts longer than --max-length (few-shot prompts hold example songs): TRL would drop every row
+    # and fail with an empty sampler; the command says why instead, and writes nothing.
+    assert cli(["prefer", "--genre", "rock", "--method", "dpo", "--data", str(data_dir), "--max-length", "16",
+                *paths, *FAST]) == 2
+    assert "every training prompt fills --max-length 16" in capsys.readouterr().err
+    assert list((tmp_path / "models").iterdir()) == [] and not (tmp_path / "runs").exists()
     for bad, message in ((["--method", "ppo"], "method must be one of dpo, kto"),
                          (["--method", "kto", "--per-device-train-batch-size", "1"], "KTO needs per-device-train-batch-size"),
                          (["--data", str(tmp_path / "nowhere")], "no preference data folder")):

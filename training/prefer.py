@@ -246,6 +246,17 @@ def summarise_preference_log(log_history: list[dict]) -> tuple[list[dict], list[
     return train, [evals[s] for s in sorted(evals)]
 
 
+def check_prompts_fit(train_set, tokenizer, max_length: int) -> None:
+    """TRL leaves out every example whose prompt alone fills `max_length` (nothing of its completion
+    would be learned). Raises `PreferError` when that leaves nothing to train on, saying how long the
+    prompts are (a few-shot prompt holds example songs), instead of TRL's empty-sampler error."""
+    lengths = [len(tokenizer(prompt)["input_ids"]) for prompt in train_set["prompt"]]
+    if lengths and min(lengths) >= max_length:
+        raise PreferError(f"every training prompt fills --max-length {max_length} ({min(lengths)}-{max(lengths)} tokens: "
+                          f"few-shot prompts hold example songs), so nothing would be learned; "
+                          f"set --max-length above {max(lengths) + 64}")
+
+
 def prefer(args: PreferArguments) -> dict:
     """Tune the genre's model on its preferences; returns the log as written to `runs/`.
 
@@ -265,12 +276,14 @@ def prefer(args: PreferArguments) -> dict:
     from transformers import set_seed
 
     set_seed(args.seed)
+    max_length = args.max_length or default_block_size(model, tokenizer)
+    check_prompts_fit(train_set, tokenizer, max_length)
     common = dict(
         output_dir=str(place.work), num_train_epochs=args.num_train_epochs,
         max_steps=args.max_steps, per_device_train_batch_size=args.per_device_train_batch_size,
         per_device_eval_batch_size=args.per_device_eval_batch_size, gradient_accumulation_steps=args.gradient_accumulation_steps,
         learning_rate=args.learning_rate, warmup_steps=args.warmup_steps, beta=args.beta,
-        max_length=args.max_length or default_block_size(model, tokenizer), logging_strategy="steps",
+        max_length=max_length, logging_strategy="steps",
         logging_steps=args.logging_steps, eval_strategy="steps" if eval_set is not None else "no", eval_steps=args.eval_steps,
         save_strategy="no", report_to="none", seed=args.seed, bf16=args.bf16, fp16=args.fp16, use_cpu=args.use_cpu,
         disable_tqdm=True, dataloader_num_workers=0,
