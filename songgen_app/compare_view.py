@@ -32,25 +32,19 @@ OUTCOME_LABELS = {"a": "A is better", "b": "B is better", "tie": "Tie", "both_ba
 _listening = components.declare_component("songgen_listening", path=str(Path(__file__).parent / "listening"))
 
 
-def on_vote(pair: Pair, aspect: str, outcome: str, listened: dict | None):
+def on_vote(store: FeedbackStore, pair: Pair, aspect: str, outcome: str, listened: dict | None):
     """Store the vote of the pair it was drawn for; a second click is told, not stored."""
     if state.get("cmp_pair") is None or state.cmp_pair.pair_id != pair.pair_id:
         return  # a button of an earlier pair
     listened = listened or {}
     try:
-        cast_vote(store_of(), pair, aspect, outcome, state.cmp_voter, listened_a_s=listened.get("a"),
+        cast_vote(store, pair, aspect, outcome, state.cmp_voter, listened_a_s=listened.get("a"),
                   listened_b_s=listened.get("b"), comment=state.get(f"cmp_comment_{pair.pair_id}", ""))
         state.cmp_message = ("success", f"Your {aspect} vote is saved: {OUTCOME_LABELS[outcome]}.")
     except DuplicateVoteError:  # a double click: the first click's vote stands
         state.cmp_message = ("success", f"Your {aspect} vote was already saved; it stands as first given.")
     except (InvalidRequestError, StoreError) as error:
         state.cmp_message = ("error", f"The {aspect} vote was not saved: {error}")
-
-
-def store_of() -> FeedbackStore:
-    from .resources import feedback_store
-
-    return feedback_store()
 
 
 def pair_area(pair: Pair, store: FeedbackStore, data_dir: Path) -> None:
@@ -75,10 +69,10 @@ def pair_area(pair: Pair, store: FeedbackStore, data_dir: Path) -> None:
     if "cmp_message" in state:
         kind, text = state.pop("cmp_message")
         (success_box if kind == "success" else error_box)(text)
-    _vote_row(pair, "lyrics", votes, locked=_lyrics_wait(pair), listened=listened)
+    _vote_row(store, pair, "lyrics", votes, locked=_lyrics_wait(pair), listened=listened)
     music_locked = None if listened else (f"Play both songs for {unlock_s:.0f} s or more to vote on the music "
                                           "(the vote opens by itself).")
-    _vote_row(pair, "music", votes, locked=music_locked, listened=listened)
+    _vote_row(store, pair, "music", votes, locked=music_locked, listened=listened)
     if len(votes) == 2:
         names = f"A was made by **{pair.system_a}**, B by **{pair.system_b}**."
         st.info(("This pair was a voter check: one song shown twice. " if pair.check else "") + names)
@@ -91,7 +85,8 @@ def _lyrics_wait(pair: Pair) -> str | None:
     return f"Read both lyrics: the lyrics vote opens in {LYRICS_UNLOCK_S - waited:.0f} s."
 
 
-def _vote_row(pair: Pair, aspect: str, votes: dict, locked: str | None, listened: dict | None) -> None:
+def _vote_row(store: FeedbackStore, pair: Pair, aspect: str, votes: dict, locked: str | None,
+              listened: dict | None) -> None:
     st.markdown(f"**Which {aspect} are better?**")
     done = votes.get(aspect)
     if done is not None:
@@ -99,7 +94,7 @@ def _vote_row(pair: Pair, aspect: str, votes: dict, locked: str | None, listened
         return
     for outcome, column in zip(OUTCOME_LABELS, st.columns(len(OUTCOME_LABELS))):
         column.button(OUTCOME_LABELS[outcome], key=f"cmp_{aspect}_{outcome}_{pair.pair_id}", disabled=locked is not None,
-                      on_click=on_vote, args=(pair, aspect, outcome, listened if aspect == "music" else None))
+                      on_click=on_vote, args=(store, pair, aspect, outcome, listened if aspect == "music" else None))
     if locked:
         caption(locked)
         if aspect == "lyrics":

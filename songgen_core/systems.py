@@ -19,7 +19,7 @@ from . import paths
 from .errors import ConfigError, InvalidRequestError
 from .files import read_toml
 from .lyrics import LENGTHS, MODES, LyricsRequest
-from .registry import GENRE_NAME, ModelSource, Registry, is_adapter_folder, load_registry, read_adapter_base
+from .registry import GENRE_NAME, ModelSource, Registry, load_registry
 
 BACKENDS = ("arranger", "musicgen")
 SAMPLING = {"temperature": (0.0, 5.0), "top_k": (0, 1000), "top_p": (0.01, 1.0)}
@@ -92,9 +92,9 @@ class Systems:
         return sorted(genre for genre, count in counts.items() if count >= 2)
 
 
-def load_systems(path: str | Path | None = None, registry: Registry | None = None,
-                 models_dir: str | Path | None = None) -> Systems:
-    """Read the systems file (`paths.systems_config_path()`) and add the trained folders.
+def load_systems(path: str | Path | None = None, registry: Registry | None = None) -> Systems:
+    """Read the systems file (`paths.systems_config_path()`) and add the trained folders the
+    registry found (its models folder).
 
     Raises `ConfigError` naming the system and the field: a missing or malformed file, an
     unknown field or genre, a bad model source, mode, length, backend or sampling value.
@@ -108,8 +108,7 @@ def load_systems(path: str | Path | None = None, registry: Registry | None = Non
     systems = {}
     for name, entry in (data.get("systems") or {}).items():
         systems[name] = _system(name, entry, registry, path)
-    systems.update({s.name: s for s in _trained_systems(registry, Path(models_dir) if models_dir else paths.models_dir())
-                    if s.name not in systems})
+    systems.update({s.name: s for s in _trained_systems(registry) if s.name not in systems})
     return Systems(systems, check_rate, min_votes)
 
 
@@ -148,26 +147,15 @@ def _system(name: str, entry, registry: Registry, path: Path) -> System:
     return System(str(name), genre, lyrics, mode, length, sampling, music, model)
 
 
-def _trained_systems(registry: Registry, models: Path) -> list[System]:
-    """models/<genre>/ as <genre>-trained and models/<genre>-pref/ as <genre>-pref, for the
-    registry's genres (a folder that is neither a whole model nor an adapter is left out)."""
+def _trained_systems(registry: Registry) -> list[System]:
+    """The trained folders the registry found (`Registry.taken_over`): models/<genre>/ as
+    <genre>-trained and models/<genre>-pref/ as <genre>-pref, for the registry's genres."""
     found = []
-    if not models.is_dir():
-        return found
-    for folder in sorted(models.iterdir()):
-        name = folder.name.lower()
+    for name in sorted(registry.taken_over):
         genre = name[:-len("-pref")] if name.endswith("-pref") else name
-        if genre == name and genre not in registry.taken_over:
+        if genre not in registry.lyrics:
             continue
-        if genre not in registry.genres() or not GENRE_NAME.match(name):
-            continue
-        if (folder / "config.json").is_file():
-            source = ModelSource("path", str(folder.resolve()))
-        elif is_adapter_folder(folder):
-            source = ModelSource("path", str(folder.resolve()), adapter_base=read_adapter_base(folder))
-        else:
-            continue
-        found.append(System(name if name != genre else f"{genre}-trained", genre, source,
+        found.append(System(name if name != genre else f"{genre}-trained", genre, registry.lyrics[name],
                             music=registry.music_backend))
     return found
 

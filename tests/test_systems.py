@@ -37,7 +37,7 @@ def test_the_shipped_file_names_two_or_more_systems_per_genre():
 
 def test_defaults_and_sampling(tmp_path, registry):
     systems = load_systems(write(tmp_path, '[systems.rock-hot]\ngenre = "rock"\ntemperature = 1.3\ntop_k = 20\n'
-                                           '[systems.rock-plain]\ngenre = "rock"\n'), registry, tmp_path / "models")
+                                           '[systems.rock-plain]\ngenre = "rock"\n'), registry)
     hot = systems["rock-hot"]
     assert str(hot.lyrics) == "embedded:gemma3-270m" and hot.mode == "structured"  # the genre's model
     assert hot.sampling == {"temperature": 1.3, "top_k": 20}
@@ -60,7 +60,7 @@ def test_defaults_and_sampling(tmp_path, registry):
 ])
 def test_a_bad_system_is_named_with_its_field(tmp_path, registry, text, message):
     with pytest.raises(ConfigError, match=message) as caught:
-        load_systems(write(tmp_path, text), registry, tmp_path / "models")
+        load_systems(write(tmp_path, text), registry)
     assert "systems.toml" in str(caught.value)
 
 
@@ -73,7 +73,7 @@ def test_trained_folders_become_systems(tmp_path, registry):
     (models / "rock-pref" / "songgen_base.json").write_text(json.dumps({"base": "path:" + str(models / "rock")}))
     (models / "notes").mkdir()
     registry = load_registry(registry.config_path, models)
-    systems = load_systems(write(tmp_path, ""), registry, models)
+    systems = load_systems(write(tmp_path, ""), registry)
     assert systems.names() == ["rock-pref", "rock-trained"]
     assert systems["rock-pref"].genre == "rock" and systems["rock-pref"].lyrics.is_adapter
     assert systems["rock-trained"].lyrics.kind == "path" and systems.genres() == ["rock"]
