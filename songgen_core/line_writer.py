@@ -36,10 +36,12 @@ import copy
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
 from .errors import SongGenError
+from .kv_cache import AppendingLayer, AppendingSlidingWindowLayer, appending_cache
 from .loading import LyricsModel
 from .rhyme import line_syllables, syllables
 from .token_tables import tables
@@ -58,6 +60,8 @@ class Candidate:
     tokens: int  # how many tokens were scored
     rhyme_word: str | None = None  # set for a fork steered to a rhyme word
     end_logprob: float = 0.0  # the model's log-probability of the line ending where it ends
+    cached: tuple | None = None  # per layer, the keys and values of the line's tokens (LineWriter.commit_line)
+    commit_count: int = -1  # the writer's commits when it was drawn: `cached` follows that song so far
 
     @property
     def fluency(self) -> float:
@@ -92,6 +96,7 @@ class LineWriter:
         self.song_ids: set[int] = set()  # tokens of the lyrics written so far (for the repetition penalty)
         self.lines_drawn = 0
         self.forward_calls = 0
+        self.commits = 0
 
     # ------------------------------------------------------------------ the song so far
 
@@ -119,7 +124,24 @@ class LineWriter:
             return
         if counts_as_song:
             self.song_ids.update(ids)
+        self.commits += 1
         self.next_logits = self._forward(torch.tensor([ids], device=self.lm.device))[:, -1]
+
+    def commit_line(self, candidate: Candidate) -> bool:
+        """Add a chosen candidate to the song so far from the keys and values its row computed, without
+        running the model over it again (a line cost a forward pass of 140 ms on 2 cores). The line's
+        break is not added: the next `commit` starts with it. False (nothing added) where the candidate
+        was not drawn after the song so far as it is now; `commit` its text then."""
+        if candidate.cached is None or candidate.commit_count != self.commits or self.cache is None:
+            return False
+        with torch.inference_mode():  # the cache's tensors are inference tensors
+            for layer, (keys, values) in zip(self.cache.layers, candidate.cached):
+                layer.update(keys, values)
+        self.context_tokens += candidate.cached[0][0].shape[-2]
+        self.song_ids.update(self.lm.tokenizer(candidate.text, add_special_tokens=False)["input_ids"])
+        self.commits += 1
+        self.next_logits = None  # until the next `commit`, which the line's break always is
+        return True
 
     def _prefix(self, text: str):
         key = (self.lm.adapter, text)
@@ -141,12 +163,10 @@ class LineWriter:
 
     def _forward(self, ids: torch.Tensor, cache=None) -> torch.Tensor:
         """Run `ids` after the song so far (or after `cache`, which it extends); the last logits, float."""
-        from transformers import DynamicCache
-
         own = cache is None
         if own:
             if self.cache is None:
-                self.cache = DynamicCache(config=self.lm.model.config)
+                self.cache = appending_cache(self.lm.model.config)
             cache = self.cache
         try:
             with torch.inference_mode():
@@ -165,12 +185,16 @@ class LineWriter:
     # ------------------------------------------------------------------ candidates
 
     def candidates(self, min_syllables: int, max_syllables: int, *, rhymes: dict[str, int] | None = None,
-                   prefix: str = "", rows: int | None = None) -> list[Candidate]:
+                   prefix: str = "", rows: int | None = None,
+                   enough: Callable[[list[Candidate]], bool] | None = None) -> list[Candidate]:
         """Sample candidate lines that continue the song so far (see the module docstring).
 
         Lines have `min_syllables` to `max_syllables` (a row past the maximum is dropped).
         `prefix` (the title, for the chorus's first line) starts every candidate; `rhymes`
-        maps the words to steer the ending to onto their one-token ids."""
+        maps the words to steer the ending to onto their one-token ids. `enough(found)`, when
+        given, is asked after every step; once it says yes the rows still writing are left."""
+        if self.next_logits is None:
+            raise RuntimeError("commit the break after a line committed with commit_line before drawing the next")
         rows = rows or self.rows
         device = self.lm.device
         generator = torch.Generator(device=device).manual_seed((self.seed * 1_000_003 + self.lines_drawn) % 2**63)
@@ -178,9 +202,22 @@ class LineWriter:
         cache = copy.deepcopy(self.cache)
         logits = self.next_logits
         prefix_syllables = line_syllables(prefix)
+        prefix_tokens = 0
         if prefix:
             ids = self.lm.tokenizer(prefix, add_special_tokens=False)["input_ids"]
+            prefix_tokens = len(ids)
             logits = self._forward(torch.tensor([ids], device=device), cache)[:, -1]
+        reusable = all(isinstance(layer, (AppendingLayer, AppendingSlidingWindowLayer)) for layer in cache.layers)
+
+        def kept(r: int, candidate: Candidate) -> Candidate:
+            """`candidate` with row r's keys and values of the line (for commit_line)."""
+            if reusable:
+                n = prefix_tokens + state.n[r]
+                candidate.cached = tuple((layer.keys[r : r + 1, :, -n:].clone(), layer.values[r : r + 1, :, -n:].clone())
+                                         for layer in cache.layers)
+                candidate.commit_count = self.commits
+            return candidate
+
         state = _Rows(rows, prefix)
         logits = logits.expand(rows, -1)
         cache.batch_repeat_interleave(rows)
@@ -196,8 +233,8 @@ class LineWriter:
             end_lp = torch.logsumexp(logprobs[:, self._ends], dim=-1)
             # Forks from the previous step: read how likely the line ends after the rhyme word.
             for r in state.fork_rows():
-                found.append(Candidate(" ".join(state.text[r].split()), state.lp[r] + end_lp[r].item(), state.n[r] + 1,
-                                       state.rhyme[r], end_lp[r].item()))
+                found.append(kept(r, Candidate(" ".join(state.text[r].split()), state.lp[r] + end_lp[r].item(),
+                                               state.n[r] + 1, state.rhyme[r], end_lp[r].item())))
             # Free rows: draw the next token.
             scores = logits / max(self.temperature, 1e-5)
             scores = self._penalize(scores.clone())
@@ -224,7 +261,7 @@ class LineWriter:
                 lp = logprobs[r, token].item()
                 if "\n" in text:
                     line = " ".join((state.text[r] + text[: text.index("\n")]).split())
-                    found.append(Candidate(line, state.lp[r] + lp, state.n[r] + 1, None, end_lp[r].item()))
+                    found.append(kept(r, Candidate(line, state.lp[r] + lp, state.n[r] + 1, None, end_lp[r].item())))
                     continue
                 state.extend(r, token, text, lp)
                 if prefix_syllables + state.syl[r] > max_syllables:
@@ -233,7 +270,7 @@ class LineWriter:
                 feed.append(token)
             feed += [token for _, _, token in children]
             order = keep + [r for r, _, _ in children]
-            if not order:
+            if not order or (enough is not None and enough(found)):
                 break
             state.reorder(keep, [child for _, child, _ in children])
             if order != list(range(logits.shape[0])):  # rows ended, dropped or forked
@@ -292,9 +329,14 @@ _heads: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()
 
 def _fast_head(lm: LyricsModel):
     """(decoder, head function) for a CPU-optimized model whose LM head is cpu_speed's DynamicInt8Head,
-    else (None, None). Its int8 rows are multiplied with bf16 activations (`_weight_int8pack_mm`), not
-    int8 ones (`_int_mm`): on this project's 2-core AVX2 CPU that is 8x faster for 4 rows
-    (29 ms against 236 ms; 28 ms against 61 ms for one row), and no less exact."""
+    else (None, None).
+
+    The head is computed on the lyric vocabulary only (`TokenTables.lyric_ids`, 89k of Gemma's 262k
+    tokens): a third of a step's time went to the head's 156k Latin-script rows, most of them
+    tokens a lyric line never uses. Other tokens get -inf, so a line's log-probabilities are the
+    model's, renormalized over the tokens it may write. Its int8 rows are multiplied with bf16
+    activations (`_weight_int8pack_mm`), not int8 ones (`_int_mm`): on this project's 2-core AVX2
+    CPU that is 8x faster for 4 rows (29 ms against 236 ms; 28 ms against 61 ms for one row)."""
     from .cpu_speed import DynamicInt8Head
 
     head = lm.model.get_output_embeddings() if hasattr(lm.model, "get_output_embeddings") else None
@@ -302,15 +344,16 @@ def _fast_head(lm: LyricsModel):
             or getattr(lm.model.config, "final_logit_softcapping", None) is not None:
         return None, None
     if head not in _heads:
-        _heads[head] = (head.scale.to(torch.bfloat16), len(head.keep_ids) == head.out_features)
-    scale, full = _heads[head]
+        wanted = torch.zeros(head.out_features, dtype=torch.bool)
+        wanted[tables(lm.tokenizer).lyric_ids] = True
+        rows = wanted[head.keep_ids].nonzero().flatten()  # positions in the head's own rows
+        _heads[head] = (head.weight_int8[rows].contiguous(), head.scale[rows].to(torch.bfloat16), head.keep_ids[rows])
+    weight, scale, ids = _heads[head]
 
     def apply(hidden: torch.Tensor) -> torch.Tensor:
-        kept = torch._weight_int8pack_mm(hidden.to(torch.bfloat16), head.weight_int8, scale).float()
-        if full:
-            return kept
+        kept = torch._weight_int8pack_mm(hidden.to(torch.bfloat16), weight, scale).float()
         out = kept.new_full((kept.shape[0], head.out_features), float("-inf"))
-        out[:, head.keep_ids] = kept
+        out[:, ids] = kept
         return out
 
     return lm.model.get_decoder(), apply
