@@ -36,7 +36,7 @@ import copy
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
