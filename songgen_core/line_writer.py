@@ -85,13 +85,20 @@ class LineWriter:
         self.repetition_penalty = repetition_penalty
         self.cancelled = cancelled or threading.Event()
         self.tables = tables(lm.tokenizer)
+        # Logits have a column per token, or (the CPU fast head) per token of the lyric vocabulary only:
+        # `_columns` maps those columns to token ids, `_column_of` token ids to columns (-1: not computed).
+        self._decoder, self._head, self._columns = _fast_head(lm)
+        self._column_of = None
+        if self._columns is not None:
+            self._column_of = torch.full((int(self._columns.max()) + 1,), -1, dtype=torch.long)
+            self._column_of[self._columns] = torch.arange(len(self._columns))
         never = [self.tables.banned] + ([self.tables.blocked] if clean else [])
-        self._never = torch.cat(never).to(lm.device)
-        self._ends = self.tables.ends.to(lm.device)
-        self._word_start = self.tables.word_start.to(lm.device)
-        self._decoder, self._head = _fast_head(lm)
+        self._never = self._columns_for(torch.cat(never)).to(lm.device)
+        self._ends = self._columns_for(self.tables.ends).to(lm.device)
+        word_start = self.tables.word_start
+        self._word_start = (word_start if self._columns is None else word_start[self._columns]).to(lm.device)
         self.cache = None
-        self.next_logits: torch.Tensor | None = None  # (1, vocab) after the song so far
+        self.next_logits: torch.Tensor | None = None  # (1, columns) after the song so far
         self.context_tokens = 0
         self.song_ids: set[int] = set()  # tokens of the lyrics written so far (for the repetition penalty)
         self.lines_drawn = 0
@@ -161,6 +168,20 @@ class LineWriter:
         cache, logits, count = found
         return copy.deepcopy(cache), logits.clone(), count
 
+    def _columns_for(self, ids: torch.Tensor) -> torch.Tensor:
+        """The logit columns of token `ids` (those the head computes)."""
+        if self._column_of is None:
+            return ids
+        ids = ids[ids < len(self._column_of)]
+        columns = self._column_of[ids]
+        return columns[columns >= 0]
+
+    def _token(self, column: int) -> int:
+        return column if self._columns is None else int(self._columns[column])
+
+    def _column(self, token: int) -> int:
+        return token if self._column_of is None else int(self._column_of[token])
+
     def _forward(self, ids: torch.Tensor, cache=None) -> torch.Tensor:
         """Run `ids` after the song so far (or after `cache`, which it extends); the last logits, float."""
         own = cache is None
@@ -221,7 +242,8 @@ class LineWriter:
         state = _Rows(rows, prefix)
         logits = logits.expand(rows, -1)
         cache.batch_repeat_interleave(rows)
-        rhyme_ids = torch.tensor(list(rhymes.values()), device=device) if rhymes else None
+        rhymes = {w: t for w, t in (rhymes or {}).items() if self._column(t) >= 0} or None  # (all are, on this head)
+        rhyme_ids = torch.tensor([self._column(t) for t in rhymes.values()], device=device) if rhymes else None
         rhyme_words = list(rhymes) if rhymes else []
         cap = 3 * max_syllables + 6
         found: list[Candidate] = []
@@ -254,11 +276,13 @@ class LineWriter:
                 forks += len(new_forks)
                 for r, word in new_forks:  # before the rows take their drawn tokens
                     token = rhymes[word]
-                    children.append((r, state.fork(r, token, " " + word, logprobs[r, token].item(), word), token))
+                    lp = logprobs[r, self._column(token)].item()
+                    children.append((r, state.fork(r, token, " " + word, lp, word), token))
             for r in state.free_rows():
-                token = drawn[r].item()
+                column = drawn[r].item()
+                token = self._token(column)
                 text = self.tables.texts[token]
-                lp = logprobs[r, token].item()
+                lp = logprobs[r, column].item()
                 if "\n" in text:
                     line = " ".join((state.text[r] + text[: text.index("\n")]).split())
                     found.append(kept(r, Candidate(line, state.lp[r] + lp, state.n[r] + 1, None, end_lp[r].item())))
@@ -301,7 +325,7 @@ class LineWriter:
     def _penalize(self, scores: torch.Tensor) -> torch.Tensor:
         if self.repetition_penalty == 1.0 or not self.song_ids:
             return scores
-        ids = torch.tensor(sorted(self.song_ids), device=scores.device)
+        ids = self._columns_for(torch.tensor(sorted(self.song_ids))).to(scores.device)
         picked = scores[:, ids]
         scores[:, ids] = torch.where(picked > 0, picked / self.repetition_penalty, picked * self.repetition_penalty)
         return scores
@@ -328,13 +352,14 @@ _heads: "weakref.WeakKeyDictionary[object, tuple]" = weakref.WeakKeyDictionary()
 
 
 def _fast_head(lm: LyricsModel):
-    """(decoder, head function) for a CPU-optimized model whose LM head is cpu_speed's DynamicInt8Head,
-    else (None, None).
+    """(decoder, head function, the token ids of its logit columns) for a CPU-optimized model whose
+    LM head is cpu_speed's DynamicInt8Head, else (None, None, None).
 
     The head is computed on the lyric vocabulary only (`TokenTables.lyric_ids`, 89k of Gemma's 262k
     tokens): a third of a step's time went to the head's 156k Latin-script rows, most of them
-    tokens a lyric line never uses. Other tokens get -inf, so a line's log-probabilities are the
-    model's, renormalized over the tokens it may write. Its int8 rows are multiplied with bf16
+    tokens a lyric line never uses. The logits have a column per lyric token only (so sampling and
+    the softmax work on 89k columns, not 262k), and a line's log-probabilities are the model's,
+    renormalized over the tokens it may write. Its int8 rows are multiplied with bf16
     activations (`_weight_int8pack_mm`), not int8 ones (`_int_mm`): on this project's 2-core AVX2
     CPU that is 8x faster for 4 rows (29 ms against 236 ms; 28 ms against 61 ms for one row)."""
     from .cpu_speed import DynamicInt8Head
@@ -342,7 +367,7 @@ def _fast_head(lm: LyricsModel):
     head = lm.model.get_output_embeddings() if hasattr(lm.model, "get_output_embeddings") else None
     if not isinstance(head, DynamicInt8Head) or head.bias is not None \
             or getattr(lm.model.config, "final_logit_softcapping", None) is not None:
-        return None, None
+        return None, None, None
     if head not in _heads:
         wanted = torch.zeros(head.out_features, dtype=torch.bool)
         wanted[tables(lm.tokenizer).lyric_ids] = True
@@ -351,12 +376,9 @@ def _fast_head(lm: LyricsModel):
     weight, scale, ids = _heads[head]
 
     def apply(hidden: torch.Tensor) -> torch.Tensor:
-        kept = torch._weight_int8pack_mm(hidden.to(torch.bfloat16), weight, scale).float()
-        out = kept.new_full((kept.shape[0], head.out_features), float("-inf"))
-        out[:, ids] = kept
-        return out
+        return torch._weight_int8pack_mm(hidden.to(torch.bfloat16), weight, scale).float()
 
-    return lm.model.get_decoder(), apply
+    return lm.model.get_decoder(), apply, ids
 
 
 class _Rows:

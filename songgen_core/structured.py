@@ -45,7 +45,7 @@ END_EXPECTED, END_WEIGHT = -1.0, 0.25  # a break less likely than e^-1 after the
 OPEN_BONUS = 0.08  # per doubling of the rhymes a group's first end word offers its partner
 WRITER_NEAR_DUPLICATE = 0.5  # stricter than the metric's 0.6: a line sharing half its words with another is not kept
 FIRST_LINE_ENOUGH = 2  # keepable candidates that end the first line's round (the person is waiting for it)
-EXPLORE_ABOVE_TARGET = 3  # candidates longer than the target by more syllables are not written out (time)
+EXPLORE_ABOVE_TARGET = 2  # candidates longer than the target by more syllables are not written out (time)
 RETRIES = 2  # more rounds of candidates when none can be kept (a line without a rhyme gets none: in
 # 10 songs per genre a second round found a strict rhyme for 2 of 53 such lines, at a round's cost each)
 # A line does not end on these: it would break off mid-phrase.
