@@ -111,3 +111,12 @@ def test_missing_data_is_a_preference_data_error(tmp_path):
     with pytest.raises(InvalidRequestError):  # a bad record: nothing written
         save_preferences(tmp_path / "out", [PreferencePair(ROCK, "x", "y")])
     assert not (tmp_path / "out").exists()
+
+
+def test_empty_preference_data_reads_back_as_empty_datasets(tmp_path):
+    """A store whose votes were all ties gives no pairs: the saved data reads back empty (for prefer's
+    "too few pairs" message), not as datasets' IndexError on a dataset saved with no shards."""
+    save_preferences(tmp_path / "prefs")
+    for method in ("dpo", "kto"):
+        dataset = load_preferences(tmp_path / "prefs", method, genre="rock")
+        assert len(dataset) == 0 and "prompt" in dataset.column_names

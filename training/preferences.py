@@ -238,6 +238,9 @@ def load_preferences(data_dir, method: str, genre: str | None = None):
         raise PreferenceDataError(f"no preference data folder at {folder}")
     from datasets import Dataset, load_from_disk
 
+    saved = read_manifest(folder).get("datasets", {}).get(method, {})
+    if isinstance(saved, dict) and saved.get("rows") == 0:  # datasets cannot load a dataset saved with no rows
+        return Dataset.from_dict({name: [] for name in _features(method)}, features=_features(method))
     try:
         if (folder / method).is_dir():
             dataset = load_from_disk(str(folder / method))
