@@ -28,6 +28,14 @@ class _InPlace:
 
     _kbuf = _vbuf = None
 
+    def _begin(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        """transformers' lazy initialization, with empty keys and values of the states' shape (its own are 1-D)."""
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        if self.keys.numel() == 0:
+            self.keys = key_states.new_empty(key_states.shape[:-2] + (0, key_states.shape[-1]))
+            self.values = value_states.new_empty(value_states.shape[:-2] + (0, value_states.shape[-1]))
+
     def _room(self, keep_from: int, new: int) -> None:
         """Make sure `keys[..., keep_from:, :]` plus `new` positions fit in the buffer, as views of it."""
         if self._owned() and self._end + new <= self._kbuf.shape[-2]:
@@ -74,11 +82,7 @@ class AppendingLayer(_InPlace, DynamicLayer):
     """`DynamicLayer` that appends in place."""
 
     def update(self, key_states, value_states, *args, **kwargs):
-        if not self.is_initialized:
-            self.lazy_initialization(key_states, value_states)
-        if self.keys.numel() == 0:
-            self.keys = key_states.new_empty(key_states.shape[:-2] + (0, key_states.shape[-1]))
-            self.values = value_states.new_empty(value_states.shape[:-2] + (0, value_states.shape[-1]))
+        self._begin(key_states, value_states)
         self._room(0, key_states.shape[-2])
         self._write(key_states, value_states)
         self._set_views()
@@ -90,13 +94,9 @@ class AppendingSlidingWindowLayer(_InPlace, DynamicSlidingWindowLayer):
     and keeps the last `sliding_window - 1` of them, as transformers' layer does."""
 
     def update(self, key_states, value_states, *args, **kwargs):
-        if not self.is_initialized:
-            self.lazy_initialization(key_states, value_states)
         if self.record_past:  # transformers' own path (assisted decoding); the line writer never asks for it
             return super().update(key_states, value_states, *args, **kwargs)
-        if self.keys.numel() == 0:
-            self.keys = key_states.new_empty(key_states.shape[:-2] + (0, key_states.shape[-1]))
-            self.values = value_states.new_empty(value_states.shape[:-2] + (0, value_states.shape[-1]))
+        self._begin(key_states, value_states)
         self.cumulative_length += key_states.shape[-2]
         keep = self.sliding_window - 1
         self._room(max(0, self.keys.shape[-2] - keep), key_states.shape[-2])

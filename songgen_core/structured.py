@@ -176,7 +176,6 @@ class StructuredJob(Job):
         super().__init__(request, registry, model)
         self.plan = song_plan(request.genre, request.length)
         self.resolved_plan = None  # the plan with its rhyme schemes drawn, once run
-        self.chosen = None  # the candidate of the line being written (LineWriter.commit_line)
         self.line_scores: list[dict] = []
 
     def run(self, sink) -> None:
@@ -239,8 +238,7 @@ class StructuredJob(Job):
                     partner = last_word(partner) if partner else None
                     title_line = section.chorus and j == 0 and i == plan.chorus_index()
                     hurry = timings["first_line_s"] is None  # the first line the person waits for
-                    self.chosen = None
-                    line, parts = self._line(writer, state, partner, j in opens, title_line, hurry)
+                    line, parts, chosen = self._line(writer, state, partner, j in opens, title_line, hurry)
                     if self.cancelled.is_set():
                         ended_by = "cancelled"
                         break
@@ -256,7 +254,7 @@ class StructuredJob(Job):
                         state.outside_pairs.update(zip(words(line), words(line)[1:]))
                     scores.append({"section": section.name, "line": j, "text": line, **parts})
                     emit(line if "".join(pieces).endswith("\n") else "\n" + line)
-                    if self.chosen is not None and writer.commit_line(self.chosen):
+                    if chosen is not None and writer.commit_line(chosen):
                         seen = len("".join(pieces))  # the writer holds the line; its break comes with the next commit
                 if ended_by == "cancelled":
                     break
@@ -268,26 +266,27 @@ class StructuredJob(Job):
 
     def _line(self, writer: LineWriter, state: SongState, partner: str | None, opens_group: bool, title_line: bool,
               hurry: bool = False):
-        """Choose one line: candidates, then the best keepable one (a few more rounds if none). In a
-        `hurry` (the song's first written line), the round ends once FIRST_LINE_ENOUGH are keepable."""
+        """Choose one line: (text, score parts, the candidate chosen or None). Candidates, then the best
+        keepable one (a few more rounds if none). In a `hurry` (the song's first written line), a round
+        ends once FIRST_LINE_ENOUGH are keepable."""
         lo, hi = state.plan.syllables
         hi = min(hi, state.target + EXPLORE_ABOVE_TARGET)
         prefix = state.title if title_line else ""  # the chorus opens with the title; the model goes on from it
         if prefix and line_syllables(prefix) >= hi:  # a long title is the whole line
-            return state.title, {"fluency": None, "syllables": line_syllables(prefix), "rhyme": None, "title": True}
+            return state.title, {"fluency": None, "syllables": line_syllables(prefix), "rhyme": None, "title": True}, None
         if prefix:  # the title may stand nearly alone: a short first chorus line is fine
             lo = min(lo, line_syllables(prefix) + 2)
         rhymes = self._rhyme_targets(writer, state, partner)
         rejected: dict[str, int] = {}
         count = 0
         pool: list = []
+        enough = (lambda found: sum(rejection(c.text, state) is None for c in found) >= FIRST_LINE_ENOUGH) \
+            if hurry else None
         for attempt in range(1 + RETRIES):
-            enough = (lambda found: sum(rejection(c.text, state) is None for c in found) >= FIRST_LINE_ENOUGH) \
-                if hurry else None
             found = writer.candidates(lo, hi, rhymes=rhymes, prefix=prefix, enough=enough)
             count += len(found)
             if self.cancelled.is_set():
-                return None, None
+                return None, None, None
             pool += found
             found = pool
             rejected = {}  # counted over the whole pool of this line's candidates
@@ -301,12 +300,11 @@ class StructuredJob(Job):
                         top = max(rhymed, key=lambda c: c.fluency)
                         parts["best_rhyme"] = {"text": top.text, "fluency": round(top.fluency, 3),
                                                "ending": round(top.end_logprob, 3), "rejected": rejection(top.text, state)}
-                self.chosen = best
-                return best.text.strip(), parts
+                return best.text.strip(), parts, best
         if prefix:  # the title stays in the chorus, alone on its line if need be
             return state.title, {"fluency": None, "syllables": line_syllables(prefix), "rhyme": None, "title": True,
-                                 "rejected": rejected, "candidates": count}
-        return None, {"rejected": rejected, "candidates": count}
+                                 "rejected": rejected, "candidates": count}, None
+        return None, {"rejected": rejected, "candidates": count}, None
 
     @staticmethod
     def _rhyme_targets(writer: LineWriter, state: SongState, partner: str | None) -> dict[str, int] | None:
