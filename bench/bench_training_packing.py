@@ -18,7 +18,8 @@ How it measures:
   (tied input/output embeddings). AdamW, lr 1e-4, fp32, dropout at its default, train mode.
 * The two modes use the same model initialisation, batch size, block size and number
   of optimizer steps:
-  - packing: `build_dataset(..., packing=True)`: blocks of exactly block size, stacked;
+  - packing: `training.lyrics_datasets.build_dataset(..., packing=True)` (batched `Dataset.map`s, in
+    memory): blocks of exactly block size, stacked by transformers' `default_data_collator`;
   - padding: `build_dataset(..., packing=False)` + `PadCollator(pad_to="longest")`
     (one song per row, cut to block size, padded to the longest of the batch).
   Batches come from a `DataLoader` (shuffle, generator seed 0, num_workers 0), as the
@@ -80,7 +81,7 @@ def run_mode(name, dataset, collate, model_state, config, args):
     it = batches()
 
     def step(batch):
-        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+        out = model(**batch)
         out.loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -93,7 +94,8 @@ def run_mode(name, dataset, collate, model_state, config, args):
     for _ in range(args.steps):
         batch = next(it)
         step(batch)
-        r, p = int(batch["attention_mask"].sum()), batch["attention_mask"].numel()
+        mask = batch.get("attention_mask", torch.ones_like(batch["input_ids"]))  # packed blocks have no pads
+        r, p = int(mask.sum()), mask.numel()
         real += r
         positions += p
         shares.append(r / p)
@@ -116,7 +118,8 @@ def main(argv=None) -> int:
     from transformers import GPT2Config, GPT2LMHeadModel, default_data_collator
 
     from training.data import SAMPLE_PATH, TAGS, CleaningOptions, iter_songs
-    from training.packing import PadCollator, add_end_token, build_dataset
+    from training.lyrics_datasets import build_dataset
+    from training.packing import PadCollator, add_end_token
 
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
@@ -125,7 +128,7 @@ def main(argv=None) -> int:
     texts = [s.text for s in iter_songs(SAMPLE_PATH, CleaningOptions(genres=TAGS))]
     packed = build_dataset(texts, tokenizer, args.block_size, packing=True)
     padded = build_dataset(texts, tokenizer, args.block_size, packing=False)
-    lengths = [len(e) for e in padded.examples]
+    lengths = [len(ids) for ids in padded["input_ids"]]
 
     torch.manual_seed(0)
     config = GPT2Config(vocab_size=len(tokenizer), n_positions=args.block_size, n_embd=256, n_layer=4, n_head=4,

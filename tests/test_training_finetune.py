@@ -12,7 +12,8 @@ from tiny_models import save_tiny_gpt2, tiny_bpe_tokenizer
 from training.__main__ import main as cli
 from training.data import SAMPLE_PATH, iter_texts
 from training.finetune import FinetuneArguments, finetune
-from training.packing import IGNORE_INDEX, PadCollator, add_end_token, build_dataset, group_texts, tokenize_texts
+from training.lyrics_datasets import build_dataset
+from training.packing import IGNORE_INDEX, PadCollator, add_end_token, group_texts
 
 
 @pytest.fixture(scope="module")
@@ -42,31 +43,32 @@ def _args(tmp_path, base_dir, **overrides):
 def test_end_token_is_one_special_token(tokenizer, texts):
     end_id = tokenizer.convert_tokens_to_ids(END_OF_LYRICS)
     assert END_OF_LYRICS in tokenizer.all_special_tokens and tokenizer.pad_token is not None
-    ids = next(tokenize_texts(texts[:1], tokenizer))
-    assert list(ids).count(end_id) == 1 == texts[0].count(END_OF_LYRICS)
+    ids = tokenizer(texts[0])["input_ids"]
+    assert ids.count(end_id) == 1 == texts[0].count(END_OF_LYRICS)
 
 
 def test_packing_gives_full_blocks_without_pads(tokenizer, texts):
-    sequences = list(tokenize_texts(texts, tokenizer, batch_size=7))
-    blocks = group_texts(sequences, 64)
+    sequences = tokenizer(texts, return_attention_mask=False)["input_ids"]
+    grouped = group_texts({"input_ids": sequences}, 64)
+    blocks = grouped["input_ids"]
     flat = np.concatenate(sequences)
-    assert blocks.shape == (len(flat) // 64, 64)
+    assert blocks.shape == (len(flat) // 64, 64) and (grouped["labels"] == blocks).all()
     assert (blocks.reshape(-1) == flat[: blocks.size]).all()  # in order, remainder dropped
     assert not (blocks == tokenizer.pad_token_id).any()
     end_id = tokenizer.convert_tokens_to_ids(END_OF_LYRICS)
     assert (blocks == end_id).sum() >= len(texts) - 2  # songs are separated by the end token
-    # slab-wise cutting gives the same blocks as one concatenation
-    assert (group_texts(sequences, 3) == flat[: len(flat) // 3 * 3].reshape(-1, 3)).all()
-    data = build_dataset(texts, tokenizer, 64)
-    assert len(data) == len(blocks) and all(len(data[i]["input_ids"]) == 64 for i in range(len(data)))
+    data = build_dataset(texts, tokenizer, 64)  # one map batch holds all the songs: the same blocks
+    assert len(data) == len(blocks) and np.array_equal(np.array(data["input_ids"]), blocks)
+    with pytest.raises(ValueError, match="at least 2"):
+        group_texts({"input_ids": sequences}, 1)
 
 
 def test_labels_equal_input_ids_and_the_model_shifts_them(tokenizer, texts, base_dir):
     from transformers import AutoModelForCausalLM
 
-    data = build_dataset(texts[:4], tokenizer, 32)
+    data = build_dataset(texts[:4], tokenizer, 32).with_format("torch")
     item = data[0]
-    assert torch.equal(item["labels"], item["input_ids"]) and item["attention_mask"].all()
+    assert set(item) == {"input_ids", "labels"} and torch.equal(item["labels"], item["input_ids"])
     model = AutoModelForCausalLM.from_pretrained(base_dir)
     model.resize_token_embeddings(len(tokenizer))
     batch = {k: torch.stack([data[i][k] for i in range(3)]) for k in item}
@@ -158,24 +160,26 @@ def test_failed_run_keeps_the_earlier_model(tmp_path, base_dir, monkeypatch):
 
 
 def test_second_run_takes_the_tokenized_sets_from_the_cache(tmp_path, base_dir, monkeypatch):
-    import training.finetune as ft
+    import training.lyrics_datasets as ld
 
     monkeypatch.setenv("SONGGEN_TOKENIZED_CACHE", str(tmp_path / "tokenized"))
     first = finetune(_args(tmp_path, base_dir, max_steps=1, eval_steps=1, logging_steps=1))
-    assert first["sizes"]["tokenized_from_cache"] is False and len(list((tmp_path / "tokenized").iterdir())) == 1
+    assert first["sizes"]["tokenized_from_cache"] is False and first["sizes"]["train_tokens"] == 64 * first["sizes"]["train_examples"]
 
     def no_reading(*a, **k):
         raise AssertionError("the CSV was read again")
 
-    monkeypatch.setattr(ft, "read_genre", no_reading)
+    monkeypatch.setattr(ld, "iter_songs", no_reading)
     second = finetune(_args(tmp_path, base_dir, max_steps=1, eval_steps=1, logging_steps=1, run_id="run-2"))
     assert second["sizes"]["tokenized_from_cache"] is True
     for key in ("train_songs", "test_songs", "train_examples", "eval_examples", "train_tokens", "eval_tokens"):
         assert second["sizes"][key] == first["sizes"][key]
     assert second["final"]["eval_loss"] == pytest.approx(first["final"]["eval_loss"], rel=1e-5)
-    with pytest.raises(AssertionError, match="read again"):  # other blocks, or no cache, read the data
-        finetune(_args(tmp_path, base_dir, max_steps=1, block_size=32, run_id="run-3"))
-    with pytest.raises(AssertionError, match="read again"):
+    # other blocks: tokenized and packed again from the cached songs, the CSV not read
+    third = finetune(_args(tmp_path, base_dir, max_steps=1, block_size=32, run_id="run-3"))
+    assert third["sizes"]["tokenized_from_cache"] is False and third["sizes"]["train_songs"] == first["sizes"]["train_songs"]
+    assert third["sizes"]["train_examples"] > first["sizes"]["train_examples"]
+    with pytest.raises(AssertionError, match="read again"):  # no cache: the data are read
         finetune(_args(tmp_path, base_dir, max_steps=1, token_cache=False, run_id="run-4"))
 
 

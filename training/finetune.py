@@ -31,12 +31,14 @@ Where things go:
   eval loss with its step, hyperparameters, sizes, final eval loss and perplexity)
   and `metrics.json` (like `Trainer.save_metrics`), also written aside and moved.
 
-It runs unchanged under `torchrun` / `accelerate launch`: the main process reads and
-tokenizes the data first and leaves the sets in a disk cache (`training.token_cache`;
-`TrainingArguments.main_process_first`), the other processes then load them; the
-Trainer shards the batches, and only the main process (`trainer.is_world_process_zero()`)
-writes logs and moves folders. A rerun with the same data, genre, tokenizer and block
-settings loads the cached sets too (`--no-token-cache` reads and tokenizes afresh).
+The data are `datasets.Dataset`s (`training.lyrics_datasets`): the genre's cleaned songs from one
+streaming pass over the CSV, tokenized and packed by batched `map`s, each step kept in datasets'
+cache under its fingerprint. It runs unchanged under `torchrun` / `accelerate launch`: the main
+process prepares the sets first (`TrainingArguments.main_process_first`), the other processes then
+find them in the cache; the Trainer shards the batches, and only the main process
+(`trainer.is_world_process_zero()`) writes logs and moves folders. A rerun with the same data,
+genre, tokenizer and block settings reads the cached sets too, one with other block settings reads
+the cached songs (`--no-token-cache` reads and tokenizes afresh, in memory).
 """
 
 from __future__ import annotations
@@ -52,11 +54,11 @@ from songgen_core.files import write_json
 from songgen_core.loading import context_length
 from songgen_core.registry import ADAPTER_BASE_FILE, parse_base
 
-from . import token_cache
+from . import lyrics_datasets
 from .cli import training_command
 from .base_models import default_block_size, load_base, parameter_counts, resolve_base
-from .data import SAMPLE_PATH, CleaningOptions, DatasetError, iter_songs
-from .packing import PAD_TO, BlockDataset, PadCollator, add_end_token, build_dataset
+from .data import SAMPLE_PATH, CleaningOptions, DatasetError
+from .packing import PAD_TO, PadCollator, add_end_token
 from .run_folders import check_run_options, library_versions, plan_run
 from .source import resolve_source
 
@@ -88,7 +90,7 @@ class FinetuneArguments:
     gradient_accumulation_steps: int = 4
     block_size: int | None = field(default=None, metadata={"help": "tokens per example (default: min(1024, the model's context))"})
     packing: bool = field(default=True, metadata={"help": "pack songs into full blocks (--no-packing: one padded song per example)"})
-    token_cache: bool = field(default=True, metadata={"help": "reuse tokenized sets cached on disk for the same data, genre, tokenizer and blocks (--no-token-cache: read and tokenize afresh)"})
+    token_cache: bool = field(default=True, metadata={"help": "reuse the songs and tokenized sets datasets cached for the same data, genre, tokenizer and blocks (--no-token-cache: read and tokenize afresh, in memory)"})
     pad_to: str = field(default="longest", metadata={"help": "with --no-packing: pad to the 'longest' in the batch or to the 'block' size"})
     seed: int = 42
     split_seed: int = field(default=42, metadata={"help": "seed of the 90/10 train/test split"})
@@ -150,39 +152,11 @@ def cleaning_options(args: FinetuneArguments) -> CleaningOptions:
     return CleaningOptions(genres=(args.genre,), strict_language=args.strict_language, seed=args.split_seed)
 
 
-def read_genre(args: FinetuneArguments, data=None) -> tuple[list[str], list[str], dict]:
-    """Train and test texts of the genre, in one streaming pass over the CSV (or hub stream)."""
-    data = resolve_source(data or args.data)
-    options = cleaning_options(args)
-    texts = {"train": [], "test": []}
-    for song in iter_songs(data, options):
-        texts[song.split].append(song.text)
-    if not texts["train"]:
-        raise DatasetError(f"{data.name}: genre {args.genre} has no songs in the train split")
-    if not texts["test"]:
-        raise DatasetError(f"{data.name}: genre {args.genre} has no songs in the test split to evaluate on")
-    return texts["train"], texts["test"], options.as_dict()
-
-
-def tokenized_sets(args: FinetuneArguments, data, tokenizer, block_size: int, training_args) -> tuple[BlockDataset, BlockDataset, dict]:
-    """(train set, eval set, meta): from the token cache, or read, tokenized and cached by the
-    main process first while the other processes wait (`main_process_first`)."""
-    parts = {"data": data.identity(), "cleaning": cleaning_options(args).as_dict(), "genre": args.genre,
-             "tokenizer": token_cache.tokenizer_fingerprint(tokenizer), "block_size": block_size,
-             "packing": args.packing}
-    key = token_cache.cache_key(parts)
+def tokenized_sets(args: FinetuneArguments, data, tokenizer, block_size: int, training_args):
+    """(train set, eval set, meta) as `datasets.Dataset`s, prepared by the main process first while
+    the other processes wait (`main_process_first`), then read from datasets' cache by them."""
     with training_args.main_process_first(desc="reading and tokenizing the data"):
-        cached = token_cache.load(key) if args.token_cache else None
-        if cached is not None:
-            sets, meta = cached
-            return sets["train"], sets["test"], {**meta, "from_cache": True}
-        train_texts, test_texts, cleaning = read_genre(args, data)
-        train_set = build_dataset(train_texts, tokenizer, block_size, packing=args.packing)
-        eval_set = build_dataset(test_texts, tokenizer, block_size, packing=args.packing, keep_remainder=True)
-        meta = {"train_songs": len(train_texts), "test_songs": len(test_texts), "cleaning": cleaning, "key": key}
-        if args.token_cache and len(train_set) and len(eval_set):
-            token_cache.save(key, {"train": train_set, "test": eval_set}, meta)
-        return train_set, eval_set, {**meta, "from_cache": False}
+        return lyrics_datasets.genre_sets(data, cleaning_options(args), tokenizer, block_size, args.packing, args.token_cache)
 
 
 def _perplexity(loss) -> float | None:
@@ -303,7 +277,7 @@ def finetune(args: FinetuneArguments) -> dict:
                 "train_songs": data_meta["train_songs"], "test_songs": data_meta["test_songs"],
                 "tokenized_from_cache": data_meta["from_cache"],
                 "train_examples": len(train_set), "eval_examples": len(eval_set),
-                "train_tokens": train_set.num_tokens(), "eval_tokens": eval_set.num_tokens(),
+                "train_tokens": lyrics_datasets.count_tokens(train_set), "eval_tokens": lyrics_datasets.count_tokens(eval_set),
             },
             "train_loss": train_losses,
             "eval_loss": eval_losses,

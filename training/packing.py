@@ -1,25 +1,23 @@
-"""Tokenizing formatted songs for causal-LM fine-tuning, as transformers' `run_clm.py` does.
+"""How tokenized songs become causal-LM training examples, as in transformers' `run_clm.py`.
 
-Songs (`Song.text`: the prompt format, ending with the end-of-lyrics token) are
-tokenized in batches. Then either
+Songs (`Song.text`: the prompt format, ending with the end-of-lyrics token) are tokenized in
+batches by `training.lyrics_datasets`, then either
 
-* packing (the default, `group_texts` in `run_clm.py`): all token ids are
-  concatenated and cut into blocks of exactly `block_size`; the remainder that
-  does not fill a block is dropped. No pad token is ever needed, and
+* packing (the default, `group_texts` as in `run_clm.py`, a batched `Dataset.map` function): the
+  token ids of a batch of songs are concatenated and cut into blocks of exactly `block_size`; the
+  remainder that does not fill a block is dropped. No pad token is ever needed, and
   `labels == input_ids` (the model shifts the labels by one itself);
-* padding (`packing=False`): one example per song, cut to `block_size`, padded in
-  the collator to the longest example of the batch (or to `block_size` with
-  `pad_to="block"`); padded positions get `attention_mask` 0 and label -100, so
-  they count neither as input nor in the loss.
+* padding (`packing=False`): one example per song, cut to `block_size`, padded by `PadCollator`
+  to the longest example of the batch (or to `block_size` with `pad_to="block"`); padded
+  positions get `attention_mask` 0 and label -100, so they count neither as input nor in the loss.
 
-Token ids are kept in numpy int32 arrays (4 bytes a token), not Python lists.
-The end-of-lyrics token is added to the tokenizer as a special token by
-`add_end_token`; the caller resizes the model's embeddings to `len(tokenizer)`.
+The end-of-lyrics token is added to the tokenizer as a special token by `add_end_token`; the
+caller resizes the model's embeddings to `len(tokenizer)`.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator, Sequence
+from itertools import chain
 
 import numpy as np
 import torch
@@ -56,72 +54,14 @@ def _accepts_replace(tokenizer) -> bool:
         return False
 
 
-def tokenize_texts(texts: Iterable[str], tokenizer, batch_size: int = 1000) -> Iterator[np.ndarray]:
-    """Token ids of each text (an int32 array per text), tokenizing `batch_size` texts at a time."""
-    batch: list[str] = []
-    for text in texts:
-        batch.append(text)
-        if len(batch) >= batch_size:
-            yield from _tokenize_batch(batch, tokenizer)
-            batch = []
-    if batch:
-        yield from _tokenize_batch(batch, tokenizer)
-
-
-def _tokenize_batch(batch: list[str], tokenizer) -> Iterator[np.ndarray]:
-    for ids in tokenizer(batch, return_attention_mask=False)["input_ids"]:
-        yield np.asarray(ids, dtype=np.int32)
-
-
-def group_texts(sequences: Iterable[Sequence[int]], block_size: int) -> np.ndarray:
-    """Concatenate the sequences and cut them into blocks of exactly `block_size` ids
-    (shape `(n_blocks, block_size)`); the remainder shorter than a block is dropped."""
+def group_texts(examples: dict, block_size: int) -> dict:
+    """A batch's `input_ids` concatenated and cut into blocks of exactly `block_size` ids, with
+    `labels` the same ids (a batched `Dataset.map` function); the remainder is dropped."""
     if block_size < 2:
         raise ValueError(f"block_size must be at least 2, not {block_size}")
-    blocks: list[np.ndarray] = []
-    carry = np.zeros(0, dtype=np.int32)
-    pending: list[np.ndarray] = []
-    pending_len = 0
-    for seq in sequences:
-        arr = np.asarray(seq, dtype=np.int32)
-        pending.append(arr)
-        pending_len += len(arr)
-        if pending_len >= 64 * block_size:  # cut in slabs, so memory stays ~ the blocks themselves
-            carry = _cut(np.concatenate([carry, *pending]), block_size, blocks)
-            pending, pending_len = [], 0
-    carry = _cut(np.concatenate([carry, *pending]), block_size, blocks)
-    if not blocks:
-        return np.zeros((0, block_size), dtype=np.int32)
-    return np.concatenate(blocks)
-
-
-def _cut(ids: np.ndarray, block_size: int, blocks: list) -> np.ndarray:
-    n = len(ids) // block_size
-    if n:
-        blocks.append(ids[: n * block_size].reshape(n, block_size))
-    return ids[n * block_size:]
-
-
-def truncate(sequences: Iterable[Sequence[int]], block_size: int) -> list[np.ndarray]:
-    """One example per sequence, cut to at most `block_size` ids (padding mode)."""
-    return [np.asarray(seq, dtype=np.int32)[:block_size] for seq in sequences if len(seq)]
-
-
-class BlockDataset(torch.utils.data.Dataset):
-    """Examples for the Trainer: packed blocks (a 2-D array) or variable-length songs (a list)."""
-
-    def __init__(self, examples):
-        self.examples = examples
-
-    def __len__(self) -> int:
-        return len(self.examples)
-
-    def __getitem__(self, i) -> dict:
-        ids = torch.as_tensor(np.asarray(self.examples[i], dtype=np.int64))
-        return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": ids.clone()}
-
-    def num_tokens(self) -> int:
-        return int(sum(len(e) for e in self.examples))
+    ids = np.fromiter(chain.from_iterable(examples["input_ids"]), dtype=np.int32)
+    blocks = ids[: len(ids) // block_size * block_size].reshape(-1, block_size)
+    return {"input_ids": blocks, "labels": blocks.copy()}
 
 
 class PadCollator:
@@ -149,21 +89,3 @@ class PadCollator:
             attention[row, : len(ids)] = 1
             labels[row, : len(ids)] = ids
         return {"input_ids": input_ids, "attention_mask": attention, "labels": labels}
-
-
-def build_dataset(texts: Iterable[str], tokenizer, block_size: int, packing: bool = True,
-                  batch_size: int = 1000, keep_remainder: bool = False) -> BlockDataset:
-    """Tokenize `texts` and pack them (or truncate them, with `packing=False`) into a dataset.
-
-    With `keep_remainder`, packing that gives no full block keeps the ids as one shorter
-    block (used for a small evaluation split; still no pad tokens)."""
-    sequences = tokenize_texts(texts, tokenizer, batch_size)
-    if not packing:
-        return BlockDataset(truncate(sequences, block_size))
-    if keep_remainder:
-        sequences = list(sequences)
-    blocks = group_texts(sequences, block_size)
-    if len(blocks) == 0 and keep_remainder:
-        ids = np.concatenate(sequences) if sequences else np.zeros(0, dtype=np.int32)
-        return BlockDataset([ids] if len(ids) >= 2 else [])
-    return BlockDataset(blocks)
