@@ -10,13 +10,15 @@ DPOTrainer on the CPU. Then the base model and the tuned one write free lyrics f
 of votes, pairs and the times.
 
     python bench/bench_feedback_loop.py [--model embedded:smollm2-135m] [--votes 200] [--words 60]
-                                        [--eval-prompts 20] [--threads 2] [--epochs 2] [--lr 1e-4] [--zero-shot]
+                                        [--eval-prompts 20] [--threads 2] [--epochs 2] [--lr 1e-4] [--examples 1]
 
-The takes are prompted as the studio prompts them: with the example songs (about 830 tokens for
-SmolLM2), which makes a DPO step take about 3 minutes on 2 cores (stop 15's run). --zero-shot prompts
-with the song's header and opening line only (about 40 tokens, so DPO sequences of about 150), but
-SmolLM2 then writes prose without line breaks: in a 6-vote try (stop 16) every take had a rhyme rate of
-0, every vote was a tie and no pair was made.
+The takes are prompted as the studio prompts them, but with one example song before the song's header
+(`--examples 1`, about 300 tokens for SmolLM2) instead of all three that fit (`--examples -1`, about 830
+tokens: a DPO step took about 3 minutes on 2 cores in stop 15's run). `--examples 0` prompts with the
+song's header and opening line only, but SmolLM2 then writes prose without line breaks: in a 6-vote try
+(stop 16) every take had a rhyme rate of 0, every vote was a tie and no pair was made. The preference
+pairs record how many examples each take was prompted with, so DPO trains on the same prompts, and the
+tuned model is evaluated with them too.
 
 Rhyme: the lyric_metrics rhyme rate (adjacent or alternate line ends rhyming in the CMU
 dictionary), plus half the slant rate as the voter's tie-breaker. Threads pinned with
@@ -70,7 +72,7 @@ def main() -> int:
     parser.add_argument("--beta", type=float, default=0.1)
     parser.add_argument("--min-pairs", type=int, default=20, help="fewer pairs stop the run (as training prefer does)")
     parser.add_argument("--folder", help="working folder (default: a new temporary one)")
-    parser.add_argument("--zero-shot", action="store_true", help="prompt without the example songs (see above)")
+    parser.add_argument("--examples", type=int, default=1, help="example songs in each prompt (0: none, -1: all that fit; see above)")
     args = parser.parse_args()
 
     import torch
@@ -91,9 +93,11 @@ def main() -> int:
     from training.store_preferences import preferences_from_store
 
     print(f"SIMULATION (no person votes): {args.model}, genre {args.genre}, {args.votes} simulated votes, "
-          f"free lyrics of {args.words} words, {'zero-shot' if args.zero_shot else 'few-shot'} prompts, "
+          f"free lyrics of {args.words} words, prompts with {'all' if args.examples < 0 else args.examples} example songs, "
           f"torch {torch.__version__}, {args.threads} threads, folder {folder}")
-    base = load_lyrics_model(replace(ModelSource.parse(args.model), few_shot=not args.zero_shot))
+    few_shot, max_examples = args.examples != 0, None if args.examples < 0 else args.examples
+    base = load_lyrics_model(replace(ModelSource.parse(args.model), few_shot=few_shot))
+    base.max_examples = max_examples
     store = FeedbackStore()
 
     def take(model, title, opening, seed):
@@ -132,21 +136,24 @@ def main() -> int:
                                  logging_steps=5, eval_steps=20, min_pairs=args.min_pairs))
     train_s = time.perf_counter() - started
     tuned_folder = folder / "models" / f"{args.genre}-pref"
-    tuned = load_lyrics_model(ModelSource("path", str(tuned_folder), few_shot=not args.zero_shot,
+    tuned = load_lyrics_model(ModelSource("path", str(tuned_folder), few_shot=few_shot,
                                           adapter_base=read_adapter_base(tuned_folder)))
+    tuned.max_examples = max_examples
 
     started = time.perf_counter()
-    results = {"base": [], "tuned": []}
+    results = {"base": [], "tuned": []}  # (rhyme rate, the voter's score) per take
     for title, opening in HELD_OUT[:args.eval_prompts]:
         for seed in range(1000, 1000 + args.eval_seeds):
             for name, model in (("base", base), ("tuned", tuned)):
-                results[name].append(rhyme(take(model, title, opening, seed).text)[0])
+                results[name].append(rhyme(take(model, title, opening, seed).text))
     eval_s = time.perf_counter() - started
     final = log.get("final", {}) if isinstance(log, dict) else {}
     print(f"\nSIMULATION result ({args.model}, {len(found.pairs)} pairs from {args.votes} votes, "
           f"{args.epochs:g} epochs, lr {args.lr:g}, beta {args.beta:g}):")
     for name in ("base", "tuned"):
-        print(f"  {name:5s} mean rhyme rate on {len(results[name])} held-out takes: {statistics.mean(results[name]):.3f}")
+        rates, scores = zip(*results[name])
+        print(f"  {name:5s} on {len(rates)} held-out takes: mean rhyme rate {statistics.mean(rates):.3f}, "
+              f"mean voter score (rate + slant/2) {statistics.mean(scores):.3f}, takes with a rhyme {sum(r > 0 for r in rates)}")
     print(f"  times: voting (2 takes + music + store per vote) {voting_s:.0f} s, DPO {train_s:.0f} s, "
           f"evaluation {eval_s:.0f} s; final DPO log: {final}")
     return 0

@@ -51,16 +51,18 @@ class LyricsModel:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     adapter: str | None = None  # the peft adapter name to activate on the shared `model`
     base_source: ModelSource | None = None  # an adapter's base
+    max_examples: int | None = None  # at most this many example songs a prompt (None: as many as fit)
     _examples: dict = field(default_factory=dict, repr=False)  # genre -> prompt_examples
 
     def prompt_examples(self, genre: str) -> int:
         """How many of `genre`'s example songs its prompts start with: none for a model that is
         not prompted with examples; else as many as take at most half the model's context (GPT-2's
-        1024 positions hold about one), so the song has room. Counted once per genre."""
+        1024 positions hold about one), so the song has room, and at most `max_examples`.
+        Counted once per genre."""
         if not self.few_shot:
             return 0
         if genre not in self._examples:
-            available = len(genre_examples(genre))
+            available = len(genre_examples(genre)[:self.max_examples])
             limit = context_length(self.model)
             fits = available
             if limit is not None:

@@ -186,3 +186,20 @@ def test_too_few_preferences_exit_2_saying_how_many(tmp_path, base_dir, data_dir
                          (["--data", str(tmp_path / "nowhere")], "no preference data folder")):
         args = ["prefer", "--genre", "rock", "--data", str(data_dir), *paths, "--use-cpu", *bad]
         assert cli(args) == 2 and message in capsys.readouterr().err
+
+
+def test_a_model_can_be_prompted_with_fewer_example_songs(base_dir):
+    """The feedback-loop bench prompts with fewer example songs than fit (shorter DPO sequences); the
+    record says how many. (This tiny model's context holds one: capped to none here.)"""
+    from dataclasses import replace
+
+    from songgen_core.registry import ModelSource
+
+    lm = load_lyrics_model(ModelSource("path", str(base_dir)), "cpu")
+    fits = lm.prompt_examples("rock")
+    capped = replace(lm, max_examples=fits - 1, _examples={})
+    assert fits >= 1 and capped.prompt_examples("rock") == fits - 1 and lm.prompt_examples("rock") == fits
+    request = LyricsRequest(genre="rock", title="Highway Static", opening_line="Headlights cutting", mode="free",
+                            max_words=10, seed=1)
+    shorter, longer = generate_lyrics(request, model=capped), generate_lyrics(request, model=lm)
+    assert (shorter.examples, longer.examples) == (fits - 1, fits) and shorter.prompt_tokens < longer.prompt_tokens
