@@ -198,8 +198,7 @@ def leaderboard_for(store: FeedbackStore, aspect: str, genre: str | None = None,
 
 def unknown_system_names(store: FeedbackStore, systems: Systems) -> list[str]:
     """Systems named in stored votes that the configuration no longer has (shown, not dropped)."""
-    named = {v[k] for v in store.votes.list() for k in ("system_a", "system_b")}
-    return sorted(named - set(systems.systems))
+    return sorted(store.votes.system_names() - set(systems.systems))
 
 
 __all__ = ["LYRICS_UNLOCK_S", "Pair", "PairRequest", "Standing", "UnknownSystemError", "bundled_prompts", "cast_vote",

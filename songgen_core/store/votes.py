@@ -134,6 +134,12 @@ class Votes:
             return {row["voter"] for row in db.query(
                 "SELECT DISTINCT voter FROM votes WHERE check_pair = 1 AND outcome IN ('a', 'b')")}
 
+    def system_names(self) -> set[str]:
+        """Every system name a stored vote has on either side."""
+        with self._database.read() as db:
+            return {row["name"] for row in db.query(
+                "SELECT system_a AS name FROM votes UNION SELECT system_b FROM votes")}
+
     def count(self) -> int:
         with self._database.read() as db:
             return next(db.query("SELECT count(*) AS n FROM votes"))["n"]
