@@ -8,7 +8,7 @@
    them into blocks of exactly `block_size` (`training.packing.group_texts`) or keeps one song per
    example, cut to `block_size` (padding, `packing=False`).
 
-Each step's result is written by datasets as Arrow files under a fingerprint (`cache_dir()`:
+Each step's result is written by datasets as Arrow files under a fingerprint (in
 `SONGGEN_TOKENIZED_CACHE`, else tokenized/ in the studio's cache folder) and read back memory-mapped
 by a later run with the same inputs: the songs are keyed by the data file (path + size + mtime, the
 hub file's blob or an upload's digest) and the cleaning options (which hold the genre); the tokenized
@@ -41,10 +41,6 @@ CACHE_VERSION = 2
 TOKENIZE_BATCH = 1000  # songs tokenized (and packed: the remainder of each batch is dropped) at a time
 
 
-def cache_dir() -> Path:
-    return tokenized_cache_dir()
-
-
 def tokenizer_fingerprint(tokenizer) -> str:
     """Changes when the vocabulary, the added tokens or the pre/post-processing change."""
     h = hashlib.sha256()
@@ -63,8 +59,8 @@ def fingerprint(parts: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _songs(data, options: dict):
-    for song in iter_songs(data, CleaningOptions(**{**options, "genres": tuple(options["genres"])})):
+def _songs(data, options: CleaningOptions):
+    for song in iter_songs(data, options):
         yield {"text": song.text, "split": song.split}
 
 
@@ -78,10 +74,10 @@ def song_dataset(data, options: CleaningOptions, cache: bool = True, cache_root:
     key = fingerprint({"step": "songs", "data": data.identity(), "cleaning": options.as_dict()})
     features = Features({"text": Value("string"), "split": Value("string")})
     with tempfile.TemporaryDirectory(prefix="songgen-songs-") as scratch:
-        where = Path(cache_root or cache_dir()) / "songs" if cache else Path(scratch)
+        where = Path(cache_root or tokenized_cache_dir()) / "songs" if cache else Path(scratch)
         try:
             return Dataset.from_generator(_songs, features=features, cache_dir=str(where), keep_in_memory=not cache,
-                                          gen_kwargs={"data": data, "options": options.as_dict()}, fingerprint=key)
+                                          gen_kwargs={"data": data, "options": options}, fingerprint=key)
         except DatasetGenerationError as error:  # datasets wraps what the generator raised: raise that
             if error.__cause__ is not None:
                 raise error.__cause__ from None
