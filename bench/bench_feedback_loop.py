@@ -20,6 +20,9 @@ song's header and opening line only, but SmolLM2 then writes prose without line 
 pairs record how many examples each take was prompted with, so DPO trains on the same prompts, and the
 tuned model is evaluated with them too.
 
+On a machine with a GPU the takes are written there and DPO trains there in bf16 (where supported);
+nothing else changes (`--examples -1` then gives the studio's own prompts at a GPU's cost).
+
 Rhyme: the lyric_metrics rhyme rate (adjacent or alternate line ends rhyming in the CMU
 dictionary), plus half the slant rate as the voter's tie-breaker. Threads pinned with
 torch.set_num_threads; run on otherwise idle cores.
@@ -78,6 +81,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
+    cuda = torch.cuda.is_available()  # on a GPU: takes and DPO there (bf16 where supported)
     folder = Path(args.folder or tempfile.mkdtemp(prefix="songgen-feedback-loop-"))
     os.environ.update(SONGGEN_DB=str(folder / "feedback.db"), SONGGEN_DATA=str(folder / "data"),
                       SONGGEN_MODELS_DIR=str(folder / "models"), SONGGEN_RUNS=str(folder / "runs"),
@@ -94,7 +98,7 @@ def main() -> int:
 
     print(f"SIMULATION (no person votes): {args.model}, genre {args.genre}, {args.votes} simulated votes, "
           f"free lyrics of {args.words} words, prompts with {'all' if args.examples < 0 else args.examples} example songs, "
-          f"torch {torch.__version__}, {args.threads} threads, folder {folder}")
+          f"torch {torch.__version__}, {torch.cuda.get_device_name() if cuda else f'CPU, {args.threads} threads'}, folder {folder}")
     few_shot, max_examples = args.examples != 0, None if args.examples < 0 else args.examples
     base = load_lyrics_model(replace(ModelSource.parse(args.model), few_shot=few_shot))
     base.max_examples = max_examples
@@ -132,7 +136,7 @@ def main() -> int:
     print(f"preference data: {found.counts()}")
     started = time.perf_counter()
     log = prefer(PreferArguments(genre=args.genre, method="dpo", data=str(folder / "preferences"), model=args.model,
-                                 use_cpu=True, num_train_epochs=args.epochs, learning_rate=args.lr, beta=args.beta,
+                                 use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(), num_train_epochs=args.epochs, learning_rate=args.lr, beta=args.beta,
                                  logging_steps=5, eval_steps=20, min_pairs=args.min_pairs))
     train_s = time.perf_counter() - started
     tuned_folder = folder / "models" / f"{args.genre}-pref"
