@@ -10,7 +10,7 @@ DPOTrainer on the CPU. Then the base model and the tuned one write free lyrics f
 of votes, pairs and the times.
 
     python bench/bench_feedback_loop.py [--model embedded:smollm2-135m] [--votes 200] [--words 60]
-                                        [--eval-prompts 20] [--threads 2] [--epochs 2] [--lr 1e-4] [--examples 1]
+                                        [--eval-prompts 20] [--threads 2] [--epochs 1] [--lr 2e-4] [--examples 1]
 
 The takes are prompted as the studio prompts them, but with one example song before the song's header
 (`--examples 1`, about 300 tokens for SmolLM2) instead of all three that fit (`--examples -1`, about 830
@@ -70,8 +70,8 @@ def main() -> int:
     parser.add_argument("--eval-prompts", type=int, default=20)
     parser.add_argument("--eval-seeds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--epochs", type=float, default=2.0)
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--beta", type=float, default=0.1)
     parser.add_argument("--min-pairs", type=int, default=20, help="fewer pairs stop the run (as training prefer does)")
     parser.add_argument("--folder", help="working folder (default: a new temporary one)")
