@@ -81,7 +81,9 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    cuda = torch.cuda.is_available()  # on a GPU: takes and DPO there (bf16 where supported)
+    from songgen_core.device import default_device
+
+    cuda = default_device().startswith("cuda")  # the device the takes are written on: DPO there too
     folder = Path(args.folder or tempfile.mkdtemp(prefix="songgen-feedback-loop-"))
     os.environ.update(SONGGEN_DB=str(folder / "feedback.db"), SONGGEN_DATA=str(folder / "data"),
                       SONGGEN_MODELS_DIR=str(folder / "models"), SONGGEN_RUNS=str(folder / "runs"),
@@ -136,7 +138,8 @@ def main() -> int:
     print(f"preference data: {found.counts()}")
     started = time.perf_counter()
     log = prefer(PreferArguments(genre=args.genre, method="dpo", data=str(folder / "preferences"), model=args.model,
-                                 use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(), num_train_epochs=args.epochs, learning_rate=args.lr, beta=args.beta,
+                                 use_cpu=not cuda, bf16=cuda and torch.cuda.is_bf16_supported(),
+                                 num_train_epochs=args.epochs, learning_rate=args.lr, beta=args.beta,
                                  logging_steps=5, eval_steps=20, min_pairs=args.min_pairs))
     train_s = time.perf_counter() - started
     tuned_folder = folder / "models" / f"{args.genre}-pref"

@@ -157,11 +157,12 @@ def genre_sets(data, options: CleaningOptions, tokenizer, block_size: int, packi
     """(train set, test set, meta) of the training texts of `options.genres`, prepared and cached
     as the module docstring says. `meta`: the songs per split and whether both sets came whole from
     the cache. Raises `DatasetError` when a split has no song."""
+    data = resolve_source(data)
     songs = song_dataset(data, options, cache, cache_root)
     parts = {split: split_of(songs, split, cache) for split in ("train", "test")}
     for split, wanted in (("train", "in the train split"), ("test", "in the test split to evaluate on")):
         if len(parts[split]) == 0:
-            raise DatasetError(f"{resolve_source(data).name}: genre {', '.join(options.genres)} has no songs {wanted}")
+            raise DatasetError(f"{data.name}: genre {', '.join(options.genres)} has no songs {wanted}")
     sets, hits = {}, []
     for split, part in parts.items():
         sets[split], hit = tokenize_and_pack(part, tokenizer, block_size, packing, keep_remainder=split == "test", cache=cache)
