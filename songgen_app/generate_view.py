@@ -26,7 +26,7 @@ from songgen_core.store import FeedbackStore, StoreError
 
 from .forms import check_lyrics_form, lyrics_defaults
 from .resources import lyrics_model, warm_musicgen
-from .song_view import lyrics_box, lyrics_caption, song_details, song_media
+from .song_view import lyrics_box, lyrics_caption, lyrics_details, song_details, song_media
 from .status import music_backends, musicgen_status, vocal_status
 from .text import caption, error_box, heading, markdown_literal
 
@@ -98,12 +98,16 @@ def on_stop(take: int):
 # --------------------------------------------------------------------------- the song
 
 def song_area(registry: Registry, store: FeedbackStore, data_dir: Path) -> None:
-    """The song, drawn in five places, the same while it streams and once written: title,
-    lyrics, caption (or, while streaming, the Stop button), buttons, music. While a song
-    streams the last two are empty placeholders: an element put where the previous song's
-    buttons and music were replaces them at once (a container there would keep them on
-    screen until the run ends), so only "Stop writing" acts on a streaming song. Other runs
-    update the places in place, so a playing audio player is not restarted by a slider."""
+    """The song, drawn in five places: once written, title, lyrics, caption, details and
+    buttons, music; while it streams, title, the Stop button (above the lyrics, so that it
+    stays put while they grow), lyrics, two empty places. A place whose content changes
+    between the two also changes kind (element <-> container), because the browser drops a
+    replaced container's contents at once, while a container put over a container keeps the
+    old contents on screen until that run ends, and so does a button replaced by any other
+    element (Streamlit keeps a replaced widget, faded, until then). So while a song streams
+    the previous song's buttons and music are gone, and once it is written its Stop button
+    is: never both on screen. Other runs update the places in place, so a playing audio
+    player is not restarted by a slider."""
     pending = state.get("gen_pending")  # removed once its lyrics are written or stopped
     with st.container():
         if pending is not None:
@@ -116,23 +120,20 @@ def _stream_song(request, registry: Registry) -> None:
     """Stream the lyrics of `request` under a Stop button; then rerun to show the song."""
     take = state.gen_take
     heading(request.title)
-    box = st.empty()
-    stop_place = st.empty()
+    stop_place = st.empty()  # above the lyrics, so that it stays put while they grow
+    box = st.empty()  # the lyrics, or until the first line a note that the model is busy
     st.empty()  # in place of the previous song's buttons,
     st.empty()  # and of its music panel, before the Stop button shows: never both on screen at once
     with stop_place.container():
-        note = st.empty()
         st.button("Stop writing", key=f"gen_stop_{take}", on_click=on_stop, args=(take,), icon=":material/stop:")
     try:
         model = lyrics_model(registry.lyrics_source(request.genre))
         if model.lock.locked():
-            note.info("The model is busy with another song; yours starts as soon as it is done.")
+            box.info("The model is busy with another song; yours starts as soon as it is done.")
         state.gen_live = stream = stream_lyrics(request, model=model)
         pieces, text = iter(stream), ""
         try:
             for piece in pieces:
-                if not text:
-                    note.empty()
                 text += piece
                 with box.container():
                     lyrics_box(text)
@@ -167,9 +168,9 @@ def _show_song(lyrics: LyricsResult, registry: Registry, store: FeedbackStore, d
     take = state.get("gen_take", 0)
     heading(lyrics.request.title)
     lyrics_box(lyrics.text)
+    lyrics_caption(lyrics)
     with st.container():
-        lyrics_caption(lyrics)
-    with st.container():
+        lyrics_details(lyrics)
         repeat, over, music = st.columns(3)
         repeat.button("Repeat with a new seed", on_click=on_repeat, args=(take,), key="gen_repeat")
         over.button("Start over", on_click=on_start_over, args=(take,), key="gen_start_over")

@@ -28,12 +28,16 @@ ENDINGS = {"plan": "every section of its song plan was written", "end-marker": "
 
 
 def lyrics_caption(lyrics) -> None:
-    """How the lyrics were written, in plain words; the technical details in an expander."""
+    """How the lyrics were written, in plain words: one element (see `lyrics_details`)."""
     seconds = lyrics.timings.get("generate_s")
     took = f" in {seconds:.1f} s" if isinstance(seconds, (int, float)) else ""
     lines = len([line for line in lyrics.text.splitlines() if line.strip()])
     caption(f"Written by {lyrics.model_description or lyrics.model_source}{took} · {lines} lines · seed {lyrics.seed} · "
             f"ended because {ENDINGS.get(lyrics.ended_by, lyrics.ended_by)}\n{summary(metrics_of(lyrics))}")
+
+
+def lyrics_details(lyrics) -> None:
+    """The technical details of how the lyrics were written, in an expander."""
     with st.expander("Details"):
         st.text(f"mode: {lyrics.mode}\nmodel source: {lyrics.model_source}\n"
                 f"prompt: {lyrics.prompt_tokens} tokens{' (with example songs)' if lyrics.few_shot else ''}\n"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from browser_studio import (chromium_page, chromium_pages, fill_lyrics_form, missing, no_exception, open_generate, streamlit_server,
@@ -85,6 +86,15 @@ def lyrics_text(page) -> str:
     return page.locator('[data-testid="stCode"]').first.inner_text()
 
 
+def stop_if_streaming(page) -> None:
+    """Click "Stop writing" unless the song ended first: on a loaded machine the browser can
+    lag so far behind the server that a 400-word song is written before the click lands."""
+    try:
+        page.get_by_role("button", name="Stop writing").click(timeout=5_000)
+    except PlaywrightTimeoutError:
+        pass
+
+
 def finished(page) -> None:
     page.get_by_role("button", name="Continue to music").wait_for()
     wait_idle(page)
@@ -111,15 +121,19 @@ def test_repeat_clicked_twice_stop_and_start_over(url):
         choose_genre(page, "pop")
         free_lyrics(page, 400)
         page.evaluate(_WATCH_STALE, SONG_BUTTONS)
-        page.get_by_role("button", name="Generate lyrics").click()
-        page.get_by_role("button", name="Stop writing").wait_for()
-        page.wait_for_function("() => (document.querySelector('[data-testid=\"stCode\"]')?.innerText || '')"
-                               ".trim().split('\\n').length >= 3", polling=50)
-        page.get_by_role("button", name="Stop writing").click()
-        finished(page)
+        for attempt in range(3):
+            page.get_by_role("button", name="Generate lyrics").click()
+            page.get_by_role("button", name="Stop writing").wait_for()
+            page.wait_for_function("() => (document.querySelector('[data-testid=\"stCode\"]')?.innerText || '')"
+                                   ".trim().split('\\n').length >= 3", polling=50)
+            stop_if_streaming(page)
+            finished(page)
+            if page.get_by_text("ended because you stopped it").count() == 1:
+                break
+        else:
+            pytest.fail("three songs ended before their Stop click reached the server")
         kept = lyrics_text(page)
         assert kept.startswith("Headlights cutting through") and len(kept.splitlines()) >= 2
-        assert page.get_by_text("ended because you stopped it").count() == 1
         assert page.evaluate("() => window.__stale") == []
         assert page.get_by_role("button", name="Stop writing").count() == 0
         page.wait_for_timeout(1500)  # the stopped song stays as it was: no stream starts again
@@ -142,17 +156,25 @@ def test_a_second_session_is_told_the_model_is_busy(url):
             choose_genre(page, "pop")
             free_lyrics(page, 400)
             fill_lyrics_form(page, "Two at once", "", opening)
-        first.get_by_role("button", name="Generate lyrics").click()
-        first.get_by_role("button", name="Stop writing").wait_for()
-        first.wait_for_function("() => (document.querySelector('[data-testid=\"stCode\"]')?.innerText || '')"
-                                ".includes('\\n')", polling=50)
-        second.get_by_role("button", name="Generate lyrics").click()
-        second.get_by_text("The model is busy with another song").wait_for()
-        first.get_by_role("button", name="Stop writing").click()
+        for attempt in range(3):
+            first.get_by_role("button", name="Generate lyrics").click()
+            first.get_by_role("button", name="Stop writing").wait_for()
+            first.wait_for_function("() => (document.querySelector('[data-testid=\"stCode\"]')?.innerText || '')"
+                                    ".includes('\\n')", polling=50)
+            second.get_by_role("button", name="Generate lyrics").click()
+            try:
+                second.get_by_text("The model is busy with another song").wait_for(timeout=10_000)
+                break
+            except PlaywrightTimeoutError:  # the first song ended before the second asked: again
+                finished(first)
+                finished(second)
+        else:
+            pytest.fail("three first songs ended before the second session asked for the model")
+        stop_if_streaming(first)
         finished(first)
         # The second song starts once the model is free.
         second.wait_for_function("() => (document.querySelector('[data-testid=\"stCode\"]')?.innerText || '')"
                                  ".includes('Second of two')", polling=50)
         second.get_by_text("The model is busy with another song").wait_for(state="detached")
-        second.get_by_role("button", name="Stop writing").click()
+        stop_if_streaming(second)
         finished(second)
