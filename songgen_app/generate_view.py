@@ -146,6 +146,7 @@ def _stream_song(request, registry: Registry) -> None:
         state.pop("gen_pending", None)
     except SongGenError as error:
         state.pop("gen_pending", None)  # not tried again by the next run
+        stop_place.empty()  # nothing is left to stop
         error_box(_lyrics_error(request, error))
     except Exception:
         state.pop("gen_pending", None)

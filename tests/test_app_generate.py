@@ -143,6 +143,7 @@ def test_a_missing_model_shows_what_to_do_and_the_page_keeps_working(studio):
     assert not at.exception and not at.code
     [error] = errors_shown(at)
     assert "not available" in error and "has no config.json" in error and "config/models.toml" in error
+    assert "Stop writing" not in [button.label for button in at.button]  # nothing is being written
 
     at = fill(at, genre="rock")
     assert not at.exception and not at.error and at.code[0].value.startswith("[Verse 1]\nHeadlights cutting")
